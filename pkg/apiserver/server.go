@@ -1,0 +1,62 @@
+package apiserver
+
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/registry/rest"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+	"github.com/garden-apiserver/garden-apiserver/pkg/registry/internalsecret"
+	"github.com/garden-apiserver/garden-apiserver/pkg/registry/shoot"
+)
+
+// ExtraConfig is what this server needs beyond the generic config.
+type ExtraConfig struct {
+	// MaxKubeconfigExpiration clamps the validity of issued kubeconfigs.
+	MaxKubeconfigExpiration time.Duration
+	// KubeconfigKeyType is the algorithm of the client keys in issued kubeconfigs.
+	KubeconfigKeyType pki.KeyType
+}
+
+// Config is the complete server configuration.
+type Config struct {
+	GenericConfig *genericapiserver.RecommendedConfig
+	ExtraConfig   ExtraConfig
+}
+
+// Server is a running garden-apiserver.
+type Server struct {
+	GenericAPIServer *genericapiserver.GenericAPIServer
+}
+
+// New builds the server and installs the core.gardener.cloud group.
+func (c *Config) New() (*Server, error) {
+	generic, err := c.GenericConfig.Complete().New("garden-apiserver", genericapiserver.NewEmptyDelegate())
+	if err != nil {
+		return nil, err
+	}
+
+	optsGetter := c.GenericConfig.RESTOptionsGetter
+	secrets, err := internalsecret.NewREST(Scheme, optsGetter)
+	if err != nil {
+		return nil, err
+	}
+	shoots, shootStatus, err := shoot.NewREST(Scheme, optsGetter)
+	if err != nil {
+		return nil, err
+	}
+
+	group := genericapiserver.NewDefaultAPIGroupInfo(core.GroupName, Scheme, metav1.ParameterCodec, Codecs)
+	group.VersionedResourcesStorageMap["v1beta1"] = map[string]rest.Storage{
+		"internalsecrets": secrets,
+		"shoots":          shoots,
+		"shoots/status":   shootStatus,
+	}
+	if err := generic.InstallAPIGroup(&group); err != nil {
+		return nil, err
+	}
+	return &Server{GenericAPIServer: generic}, nil
+}

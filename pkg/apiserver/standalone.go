@@ -1,0 +1,145 @@
+package apiserver
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/klog/v2"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+)
+
+// Files of standalone mode, relative to the state directory.
+const (
+	clientCACert        = "pki/client-ca.crt"
+	clientCAKey         = "pki/client-ca.key"
+	servingCACert       = "pki/serving-ca.crt"
+	servingCAKey        = "pki/serving-ca.key"
+	servingCert         = "pki/serving.crt"
+	servingKey          = "pki/serving.key"
+	AdminKubeconfigFile = "admin.kubeconfig"
+)
+
+type standaloneState struct {
+	stateDir       string
+	clientCA       *pki.CA
+	servingCA      *pki.CA
+	kubeconfigPath string
+}
+
+// prepareStandalone creates (once) the CAs and serving certificate in the state directory
+// and points authentication, authorization and serving at them.
+func (o *Options) prepareStandalone() (*standaloneState, error) {
+	s := &standaloneState{stateDir: o.StateDir, kubeconfigPath: filepath.Join(o.StateDir, AdminKubeconfigFile)}
+	var err error
+	if s.clientCA, err = loadOrCreateCA(o.StateDir, clientCACert, clientCAKey, "garden-apiserver-client-ca"); err != nil {
+		return nil, err
+	}
+	if s.servingCA, err = loadOrCreateCA(o.StateDir, servingCACert, servingCAKey, "garden-apiserver-serving-ca"); err != nil {
+		return nil, err
+	}
+	if err := s.ensureServingCert(); err != nil {
+		return nil, err
+	}
+
+	r := o.Recommended
+	r.SecureServing.ServerCert.CertKey.CertFile = filepath.Join(o.StateDir, servingCert)
+	r.SecureServing.ServerCert.CertKey.KeyFile = filepath.Join(o.StateDir, servingKey)
+	r.Authentication.ClientCert.ClientCA = filepath.Join(o.StateDir, clientCACert)
+	r.Authentication.RemoteKubeConfigFileOptional = true
+	r.Authentication.SkipInClusterLookup = true
+	r.Authorization.RemoteKubeConfigFileOptional = true
+	// Without a cluster there is no core API for informers, webhooks or priority and fairness;
+	// max-in-flight limits still apply.
+	r.CoreAPI = nil
+	r.Admission = nil
+	r.Features.EnablePriorityAndFairness = false
+	klog.InfoS("Standalone mode: no Kubernetes cluster; client certificates of the local CA are authenticated, group system:masters is authorized",
+		"clientCA", r.Authentication.ClientCert.ClientCA)
+	return s, nil
+}
+
+func loadOrCreateCA(dir, certFile, keyFile, name string) (*pki.CA, error) {
+	certPath, keyPath := filepath.Join(dir, certFile), filepath.Join(dir, keyFile)
+	ca, err := pki.LoadCA(certPath, keyPath)
+	if err == nil {
+		return ca, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("loading %s: %w", certPath, err)
+	}
+	if ca, err = pki.NewCA(name, 10*365*24*time.Hour); err != nil {
+		return nil, err
+	}
+	return ca, ca.WriteCA(certPath, keyPath)
+}
+
+// ensureServingCert issues a serving certificate for loopback, renewed when it nears expiry.
+func (s *standaloneState) ensureServingCert() error {
+	certPath, keyPath := filepath.Join(s.stateDir, servingCert), filepath.Join(s.stateDir, servingKey)
+	if c, err := pki.LoadCA(certPath, keyPath); err == nil && time.Until(c.Cert.NotAfter) > 30*24*time.Hour {
+		return nil
+	}
+	key, err := pki.NewKey(pki.ECDSAP256)
+	if err != nil {
+		return err
+	}
+	_, certPEM, err := s.servingCA.Issue(pki.Leaf{
+		CommonName: "localhost",
+		DNSNames:   []string{"localhost"},
+		IPs:        []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback},
+		NotAfter:   time.Now().Add(365 * 24 * time.Hour),
+		Server:     true,
+	}, key.Public())
+	if err != nil {
+		return err
+	}
+	keyPEM, err := pki.EncodeKey(key)
+	if err != nil {
+		return err
+	}
+	if err := pki.WriteFile(keyPath, keyPEM); err != nil {
+		return err
+	}
+	return pki.WriteFile(certPath, certPEM)
+}
+
+// writeKubeconfig writes an admin kubeconfig (system:masters, one year) for the given port.
+func (s *standaloneState) writeKubeconfig(port int) error {
+	key, err := pki.NewKey(pki.ECDSAP256)
+	if err != nil {
+		return err
+	}
+	_, certPEM, err := s.clientCA.Issue(pki.Leaf{
+		CommonName:    "admin",
+		Organizations: []string{"system:masters"},
+		NotAfter:      time.Now().Add(365 * 24 * time.Hour),
+	}, key.Public())
+	if err != nil {
+		return err
+	}
+	keyPEM, err := pki.EncodeKey(key)
+	if err != nil {
+		return err
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["garden-apiserver"] = &clientcmdapi.Cluster{
+		Server:                   fmt.Sprintf("https://127.0.0.1:%d", port),
+		CertificateAuthorityData: pki.EncodeCert(s.servingCA.Cert),
+	}
+	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: certPEM, ClientKeyData: keyPEM}
+	cfg.Contexts["garden-apiserver"] = &clientcmdapi.Context{Cluster: "garden-apiserver", AuthInfo: "admin"}
+	cfg.CurrentContext = "garden-apiserver"
+	if err := os.MkdirAll(s.stateDir, 0o700); err != nil {
+		return err
+	}
+	// clientcmd writes with mode 0600.
+	return clientcmd.WriteToFile(*cfg, s.kubeconfigPath)
+}
