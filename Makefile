@@ -1,0 +1,52 @@
+# garden-apiserver. `make run` starts a standalone server; `make test` runs every test.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+BIN        := _output/bin/garden-apiserver
+STATE_DIR  ?= _output/state
+PORT       ?= 8443
+GO_TEST    ?= go test
+# Packages of the main module; the e2e suite and hack/tools have their own targets.
+UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration)
+
+.PHONY: all build run test unit integration e2e tools verify generate bench fuzz clean
+
+all: build
+
+build:
+	go build -trimpath -o $(BIN) ./cmd/apiserver
+
+## run: standalone server on an embedded etcd, admin kubeconfig in $(STATE_DIR)
+run: build
+	$(BIN) --standalone --state-dir $(STATE_DIR) --bind-address 127.0.0.1 --secure-port $(PORT)
+
+## test: unit, integration and end-to-end tests
+test: unit integration e2e
+
+unit:
+	$(GO_TEST) -count=1 $(UNIT_PKGS)
+
+integration:
+	$(GO_TEST) -count=1 -timeout 20m ./test/integration/...
+
+## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas
+e2e: tools build
+	$(GO_TEST) -count=1 -timeout 30m ./test/e2e/...
+
+tools:
+	./hack/build-tools.sh
+
+## verify: generated code is up to date, code is formatted and vetted
+verify:
+	./hack/verify-codegen.sh
+	@out=$$(gofmt -l cmd pkg test hack); if [[ -n "$$out" ]]; then echo "gofmt needed: $$out"; exit 1; fi
+	go vet ./...
+
+generate:
+	./hack/update-codegen.sh
+
+bench:
+	$(GO_TEST) -run '^$$' -bench . -benchmem ./pkg/...
+
+clean:
+	rm -rf _output
