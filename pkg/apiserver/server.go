@@ -6,8 +6,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
 	"github.com/garden-apiserver/garden-apiserver/pkg/registry/internalsecret"
 	"github.com/garden-apiserver/garden-apiserver/pkg/registry/shoot"
@@ -49,11 +51,25 @@ func (c *Config) New() (*Server, error) {
 		return nil, err
 	}
 
+	issuer := &kubeconfig.Issuer{
+		Shoots:        shoots.Store,
+		Secrets:       secrets.Store,
+		KeyType:       c.ExtraConfig.KubeconfigKeyType,
+		MaxExpiration: c.ExtraConfig.MaxKubeconfigExpiration,
+	}
+	if c.GenericConfig.ClientConfig != nil {
+		if issuer.Kube, err = kubernetes.NewForConfig(c.GenericConfig.ClientConfig); err != nil {
+			return nil, err
+		}
+	}
+
 	group := genericapiserver.NewDefaultAPIGroupInfo(core.GroupName, Scheme, metav1.ParameterCodec, Codecs)
 	group.VersionedResourcesStorageMap["v1beta1"] = map[string]rest.Storage{
-		"internalsecrets": secrets,
-		"shoots":          shoots,
-		"shoots/status":   shootStatus,
+		"internalsecrets":         secrets,
+		"shoots":                  shoots,
+		"shoots/status":           shootStatus,
+		"shoots/adminkubeconfig":  shoot.NewAdminKubeconfigREST(issuer),
+		"shoots/viewerkubeconfig": shoot.NewViewerKubeconfigREST(issuer),
 	}
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, err

@@ -1,0 +1,54 @@
+package kubeconfig
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/registry/rest"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+)
+
+// get reads from the watch cache (resourceVersion 0) and falls back to a quorum read on
+// NotFound, so an object created just before the request is still found.
+func get(ctx context.Context, g rest.Getter, namespace, name string) (runtime.Object, error) {
+	ctx = genericapirequest.WithNamespace(ctx, namespace)
+	obj, err := g.Get(ctx, name, &metav1.GetOptions{ResourceVersion: "0"})
+	if apierrors.IsNotFound(err) {
+		obj, err = g.Get(ctx, name, &metav1.GetOptions{})
+	}
+	return obj, err
+}
+
+func getShoot(ctx context.Context, g rest.Getter, namespace, name string) (*core.Shoot, error) {
+	obj, err := get(ctx, g, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	shoot, ok := obj.(*core.Shoot)
+	if !ok {
+		return nil, apierrors.NewInternalError(fmt.Errorf("unexpected object %T", obj))
+	}
+	return shoot, nil
+}
+
+// getSecret turns a missing CA secret into a 500 that names it: the shoot exists, so the
+// missing secret is a server-side fault, not the client's.
+func getSecret(ctx context.Context, g rest.Getter, namespace, name string) (*core.InternalSecret, error) {
+	obj, err := get(ctx, g, namespace, name)
+	if apierrors.IsNotFound(err) {
+		return nil, apierrors.NewInternalError(fmt.Errorf("InternalSecret %s/%s not found", namespace, name))
+	}
+	if err != nil {
+		return nil, err
+	}
+	secret, ok := obj.(*core.InternalSecret)
+	if !ok {
+		return nil, apierrors.NewInternalError(fmt.Errorf("unexpected object %T", obj))
+	}
+	return secret, nil
+}

@@ -1,0 +1,123 @@
+package shoot
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/audit"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/klog/v2"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication"
+	authv1alpha1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/v1alpha1"
+	authvalidation "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/validation"
+	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
+)
+
+// KubeconfigREST serves shoots/adminkubeconfig or shoots/viewerkubeconfig: create only,
+// nothing stored.
+type KubeconfigREST struct {
+	issuer *kubeconfig.Issuer
+	viewer bool
+}
+
+var (
+	_ rest.NamedCreater             = &KubeconfigREST{}
+	_ rest.GroupVersionKindProvider = &KubeconfigREST{}
+	_ rest.Storage                  = &KubeconfigREST{}
+)
+
+// NewAdminKubeconfigREST returns the shoots/adminkubeconfig subresource.
+func NewAdminKubeconfigREST(i *kubeconfig.Issuer) *KubeconfigREST { return &KubeconfigREST{issuer: i} }
+
+// NewViewerKubeconfigREST returns the shoots/viewerkubeconfig subresource.
+func NewViewerKubeconfigREST(i *kubeconfig.Issuer) *KubeconfigREST {
+	return &KubeconfigREST{issuer: i, viewer: true}
+}
+
+func (r *KubeconfigREST) kind() string {
+	if r.viewer {
+		return "ViewerKubeconfigRequest"
+	}
+	return "AdminKubeconfigRequest"
+}
+
+// New returns an empty request body.
+func (r *KubeconfigREST) New() runtime.Object {
+	if r.viewer {
+		return &authentication.ViewerKubeconfigRequest{}
+	}
+	return &authentication.AdminKubeconfigRequest{}
+}
+
+// Destroy does nothing.
+func (r *KubeconfigREST) Destroy() {}
+
+// GroupVersionKind says the body is authentication.gardener.cloud/v1alpha1, not a Shoot.
+func (r *KubeconfigREST) GroupVersionKind(schema.GroupVersion) schema.GroupVersionKind {
+	return authv1alpha1.SchemeGroupVersion.WithKind(r.kind())
+}
+
+// Create issues a kubeconfig for the named shoot.
+func (r *KubeconfigREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, _ *metav1.CreateOptions) (runtime.Object, error) {
+	var seconds int64
+	switch req := obj.(type) {
+	case *authentication.AdminKubeconfigRequest:
+		seconds = req.Spec.ExpirationSeconds
+	case *authentication.ViewerKubeconfigRequest:
+		seconds = req.Spec.ExpirationSeconds
+	default:
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("expected %s, got %T", r.kind(), obj))
+	}
+	if errs := authvalidation.ValidateExpirationSeconds(seconds); len(errs) > 0 {
+		return nil, apierrors.NewInvalid(authentication.Kind(r.kind()), name, errs)
+	}
+	if createValidation != nil {
+		if err := createValidation(ctx, obj.DeepCopyObject()); err != nil {
+			return nil, err
+		}
+	}
+	user, ok := genericapirequest.UserFrom(ctx)
+	if !ok || user.GetName() == "" {
+		return nil, apierrors.NewBadRequest("no user in the request context")
+	}
+	namespace, _ := genericapirequest.NamespaceFrom(ctx)
+
+	org := kubeconfig.AdminOrganization
+	if r.viewer {
+		org = kubeconfig.ViewerOrganization
+	}
+	res, err := r.issuer.Issue(ctx, kubeconfig.Request{
+		Namespace: namespace, Shoot: name, User: user.GetName(), Organization: org, ExpirationSeconds: seconds, Kind: r.kind(),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// The audit event carries the user; add what was issued (never the key).
+	audit.AddAuditAnnotations(ctx,
+		"kubeconfig.gardener.cloud/kind", r.kind(),
+		"kubeconfig.gardener.cloud/shoot", namespace+"/"+name,
+		"kubeconfig.gardener.cloud/expiration", res.Expiration.UTC().Format("2006-01-02T15:04:05Z"),
+		"kubeconfig.gardener.cloud/expiration-seconds", strconv.FormatInt(int64(res.Granted.Seconds()), 10),
+		"kubeconfig.gardener.cloud/serial", res.Serial,
+	)
+	klog.V(2).InfoS("Issued shoot kubeconfig", "kind", r.kind(), "user", user.GetName(), "shoot", klog.KRef(namespace, name),
+		"expiration", res.Expiration, "serial", res.Serial)
+
+	status := metav1.NewTime(res.Expiration)
+	if r.viewer {
+		out := obj.(*authentication.ViewerKubeconfigRequest)
+		out.Status = authentication.ViewerKubeconfigRequestStatus{Kubeconfig: res.Kubeconfig, ExpirationTimestamp: status}
+		return out, nil
+	}
+	out := obj.(*authentication.AdminKubeconfigRequest)
+	out.Status = authentication.AdminKubeconfigRequestStatus{Kubeconfig: res.Kubeconfig, ExpirationTimestamp: status}
+	return out, nil
+}
