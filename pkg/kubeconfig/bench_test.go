@@ -1,0 +1,61 @@
+package kubeconfig
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+)
+
+// BenchmarkIssuance measures the per-request work of shoots/adminkubeconfig once the CA
+// is cached: one key generation, one signature, rendering the kubeconfig.
+func BenchmarkIssuance(b *testing.B) {
+	ca, err := pki.NewCA("bench", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	shoot := &core.Shoot{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "garden-p"}}
+	addrs := []core.ShootAdvertisedAddress{{Name: "external", URL: "https://e"}, {Name: "internal", URL: "https://i"}}
+	caPEM := pki.EncodeCert(ca.Cert)
+	for _, kt := range pki.KeyTypes {
+		b.Run(string(kt), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				key, err := pki.NewKey(kt)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, certPEM, err := ca.Issue(pki.Leaf{CommonName: "u", Organizations: []string{AdminOrganization}, NotAfter: time.Now().Add(time.Hour)}, key.Public())
+				if err != nil {
+					b.Fatal(err)
+				}
+				keyPEM, err := pki.EncodeKey(key)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Build(shoot, addrs, caPEM, certPEM, keyPEM); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseCA is the cost the resourceVersion cache saves on every request.
+func BenchmarkParseCA(b *testing.B) {
+	ca, err := pki.NewCA("bench", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	certPEM := pki.EncodeCert(ca.Cert)
+	keyPEM, _ := pki.EncodeKey(ca.Key)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := pki.ParseCA(certPEM, keyPEM); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

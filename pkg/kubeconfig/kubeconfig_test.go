@@ -1,0 +1,51 @@
+package kubeconfig
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+)
+
+func TestBuildKeepsAddressOrder(t *testing.T) {
+	shoot := &core.Shoot{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "garden-p"}}
+	addrs := UsableAddresses([]core.ShootAdvertisedAddress{
+		{Name: "unmanaged", URL: "https://u"},
+		{Name: "service-account-issuer", URL: "https://i"},
+		{Name: "external", URL: "https://e"},
+		{Name: "wildcard-tls-seed-bound", URL: "https://w"},
+	})
+	raw, err := Build(shoot, addrs, []byte("CA"), []byte("CERT"), []byte("KEY"))
+	require.NoError(t, err)
+
+	cfg, err := clientcmd.Load(raw)
+	require.NoError(t, err)
+	assert.Equal(t, "garden-p--s-unmanaged", cfg.CurrentContext)
+	assert.Len(t, cfg.Clusters, 3)
+	assert.Equal(t, []byte("CA"), cfg.Clusters["garden-p--s-external"].CertificateAuthorityData)
+	assert.Empty(t, cfg.Clusters["garden-p--s-wildcard-tls-seed-bound"].CertificateAuthorityData)
+	assert.Equal(t, []byte("CERT"), cfg.AuthInfos["garden-p--s"].ClientCertificateData)
+
+	// The YAML lists clusters in address order, not sorted by name.
+	text := string(raw)
+	u, e, w := strings.Index(text, `name: "garden-p--s-unmanaged"`), strings.Index(text, `name: "garden-p--s-external"`), strings.Index(text, `name: "garden-p--s-wildcard`)
+	assert.True(t, u < e && e < w, "order kept: %s", raw)
+
+	_, err = Build(shoot, nil, nil, nil, nil)
+	assert.Error(t, err)
+}
+
+func TestBuildQuotesHostileValues(t *testing.T) {
+	shoot := &core.Shoot{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "garden-p"}}
+	url := "https://x\n  server: https://evil\"\\: #"
+	raw, err := Build(shoot, []core.ShootAdvertisedAddress{{Name: "external", URL: url}}, nil, []byte("C"), []byte("K"))
+	require.NoError(t, err)
+	cfg, err := clientcmd.Load(raw)
+	require.NoError(t, err)
+	assert.Equal(t, url, cfg.Clusters["garden-p--s-external"].Server, "the value round-trips unchanged")
+}
