@@ -72,11 +72,18 @@ type Result struct {
 
 // Issue validates the request against the shoot and signs a kubeconfig.
 func (i *Issuer) Issue(ctx context.Context, r Request) (*Result, error) {
-	shoot, err := getShoot(ctx, i.Shoots, r.Namespace, r.Shoot)
+	shoot, err := getShoot(ctx, i.Shoots, r.Namespace, r.Shoot, false)
 	if err != nil {
 		return nil, err
 	}
 	addrs := UsableAddresses(shoot.Status.AdvertisedAddresses)
+	if len(addrs) == 0 {
+		// The watch cache may not have seen a status update made just before: confirm.
+		if shoot, err = getShoot(ctx, i.Shoots, r.Namespace, r.Shoot, true); err != nil {
+			return nil, err
+		}
+		addrs = UsableAddresses(shoot.Status.AdvertisedAddresses)
+	}
 	if len(addrs) == 0 {
 		return nil, apierrors.NewInvalid(core.Kind("Shoot"), r.Shoot, field.ErrorList{field.Invalid(
 			field.NewPath("status", "advertisedAddresses"), len(shoot.Status.AdvertisedAddresses),

@@ -15,8 +15,11 @@ import (
 
 // get reads from the watch cache (resourceVersion 0) and falls back to a quorum read on
 // NotFound, so an object created just before the request is still found.
-func get(ctx context.Context, g rest.Getter, namespace, name string) (runtime.Object, error) {
+func get(ctx context.Context, g rest.Getter, namespace, name string, fresh bool) (runtime.Object, error) {
 	ctx = genericapirequest.WithNamespace(ctx, namespace)
+	if fresh {
+		return g.Get(ctx, name, &metav1.GetOptions{})
+	}
 	obj, err := g.Get(ctx, name, &metav1.GetOptions{ResourceVersion: "0"})
 	if apierrors.IsNotFound(err) {
 		obj, err = g.Get(ctx, name, &metav1.GetOptions{})
@@ -24,8 +27,8 @@ func get(ctx context.Context, g rest.Getter, namespace, name string) (runtime.Ob
 	return obj, err
 }
 
-func getShoot(ctx context.Context, g rest.Getter, namespace, name string) (*core.Shoot, error) {
-	obj, err := get(ctx, g, namespace, name)
+func getShoot(ctx context.Context, g rest.Getter, namespace, name string, fresh bool) (*core.Shoot, error) {
+	obj, err := get(ctx, g, namespace, name, fresh)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +42,7 @@ func getShoot(ctx context.Context, g rest.Getter, namespace, name string) (*core
 // getSecret turns a missing CA secret into a 500 that names it: the shoot exists, so the
 // missing secret is a server-side fault, not the client's.
 func getSecret(ctx context.Context, g rest.Getter, namespace, name string) (*core.InternalSecret, error) {
-	obj, err := get(ctx, g, namespace, name)
+	obj, err := get(ctx, g, namespace, name, false)
 	if apierrors.IsNotFound(err) {
 		return nil, apierrors.NewInternalError(fmt.Errorf("InternalSecret %s/%s not found", namespace, name))
 	}
