@@ -11,6 +11,8 @@ BOILERPLATE="${ROOT}/hack/boilerplate.go.txt"
 source "${CODEGEN_PKG}/kube_codegen.sh"
 
 kube::codegen::gen_helpers --boilerplate "${BOILERPLATE}" "${ROOT}/pkg/apis"
+# Configuration kinds of admission plugins (AdmissionConfiguration entries).
+kube::codegen::gen_helpers --boilerplate "${BOILERPLATE}" "${ROOT}/pkg/admission"
 
 report="${ROOT}/hack/api-violations.list"
 kube::codegen::gen_openapi \

@@ -20,8 +20,10 @@ import (
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/klog/v2"
 
+	gardenadmission "github.com/garden-apiserver/garden-apiserver/pkg/admission"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
+	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 	"github.com/garden-apiserver/garden-apiserver/pkg/etcd"
 	generatedopenapi "github.com/garden-apiserver/garden-apiserver/pkg/generated/openapi"
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
@@ -42,6 +44,10 @@ type Options struct {
 	MaxKubeconfigExpiration time.Duration
 	// KubeconfigKeyType is the algorithm of issued client keys.
 	KubeconfigKeyType string
+	// Encryption tunes re-encryption after encryption configuration changes.
+	Encryption *encryption.Options
+	// ClusterCheckTimeout bounds the delegated-mode start-up check of the cluster (preflight.go).
+	ClusterCheckTimeout time.Duration
 
 	Out io.Writer
 }
@@ -54,10 +60,13 @@ func NewOptions(out io.Writer) *Options {
 		StateDir:                defaultStateDir(),
 		MaxKubeconfigExpiration: 24 * time.Hour,
 		KubeconfigKeyType:       string(pki.ECDSAP256),
+		Encryption:              encryption.NewOptions(),
+		ClusterCheckTimeout:     30 * time.Second,
 		Out:                     out,
 	}
 	o.Recommended.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1beta1.SchemeGroupVersion, schema.GroupKind{Group: core.GroupName})
+	gardenadmission.Configure(o.Recommended)
 	return o
 }
 
@@ -82,6 +91,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"Longest validity of kubeconfigs issued by shoots/adminkubeconfig and shoots/viewerkubeconfig; longer requests are clamped.")
 	fs.StringVar(&o.KubeconfigKeyType, "shoot-kubeconfig-key-type", o.KubeconfigKeyType,
 		fmt.Sprintf("Algorithm of the client key in issued kubeconfigs, one of %v.", pki.KeyTypes))
+	o.Encryption.AddFlags(fs)
+	fs.DurationVar(&o.ClusterCheckTimeout, "cluster-check-timeout", o.ClusterCheckTimeout,
+		"Without --standalone: how long to wait at start-up for the cluster behind --kubeconfig, --authentication-kubeconfig and --authorization-kubeconfig to answer before exiting with an error (0 skips the check).")
 }
 
 // Validate checks the options.
@@ -93,6 +105,7 @@ func (o *Options) Validate() error {
 	if _, err := pki.NewKey(pki.KeyType(o.KubeconfigKeyType)); err != nil {
 		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-key-type: %w", err))
 	}
+	errs = append(errs, o.Encryption.Validate()...)
 	return utilerrors.NewAggregate(errs)
 }
 
@@ -105,7 +118,7 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		// Runs after the server has drained, so in-flight writes finish first.
 		defer embedded.Close()
-		klog.InfoS("Started embedded etcd", "dataDir", filepath.Join(o.StateDir, "etcd"))
+		klog.InfoS("Started embedded etcd", "dataDir", filepath.Join(o.StateDir, "etcd"), "endpoint", embedded.Endpoint)
 		o.Recommended.Etcd.StorageConfig.Transport.ServerList = []string{embedded.Endpoint}
 	}
 	if err := o.Validate(); err != nil {
@@ -121,6 +134,11 @@ func (o *Options) Run(ctx context.Context) error {
 	} else if o.Recommended.Etcd.EncryptionProviderConfigFilepath == "" {
 		klog.Warning("No --encryption-provider-config given: InternalSecrets are stored in etcd in PLAINTEXT. " +
 			"Configure encryption at rest (see docs/encryption.md) before storing real secrets.")
+	}
+	if !o.Standalone {
+		if err := o.checkCluster(ctx, o.ClusterCheckTimeout); err != nil {
+			return err
+		}
 	}
 
 	config, err := o.Config()
@@ -168,9 +186,15 @@ func (o *Options) Config() (*Config, error) {
 	if c.Authentication.Authenticator != nil {
 		c.Authentication.Authenticator = healthOnlyAnonymous{c.Authentication.Authenticator}
 	}
+	// After ApplyTo: wraps the storage transformers the etcd options built.
+	enc, err := o.Encryption.ApplyTo(c, o.Recommended.Etcd)
+	if err != nil {
+		return nil, err
+	}
 	return &Config{
 		GenericConfig: c,
 		ExtraConfig: ExtraConfig{
+			Encryption:              enc,
 			MaxKubeconfigExpiration: o.MaxKubeconfigExpiration,
 			KubeconfigKeyType:       pki.KeyType(o.KubeconfigKeyType),
 		},

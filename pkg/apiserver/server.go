@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
 	"github.com/garden-apiserver/garden-apiserver/pkg/registry/internalsecret"
@@ -21,6 +22,8 @@ type ExtraConfig struct {
 	MaxKubeconfigExpiration time.Duration
 	// KubeconfigKeyType is the algorithm of the client keys in issued kubeconfigs.
 	KubeconfigKeyType pki.KeyType
+	// Encryption keeps stored objects in line with the encryption configuration.
+	Encryption *encryption.Controller
 }
 
 // Config is the complete server configuration.
@@ -72,6 +75,9 @@ func (c *Config) New() (*Server, error) {
 		"shoots/viewerkubeconfig": shoot.NewViewerKubeconfigREST(issuer),
 	}
 	if err := generic.InstallAPIGroup(&group); err != nil {
+		return nil, err
+	}
+	if err := c.ExtraConfig.Encryption.Install(generic, secrets.Store, shoots.Store); err != nil {
 		return nil, err
 	}
 	return &Server{GenericAPIServer: generic}, nil

@@ -13,6 +13,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/klog/v2"
 
+	gardenadmission "github.com/garden-apiserver/garden-apiserver/pkg/admission"
+	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
 )
 
@@ -59,8 +61,20 @@ func (o *Options) prepareStandalone() (*standaloneState, error) {
 	// Without a cluster there is no core API for informers, webhooks or priority and fairness;
 	// max-in-flight limits still apply.
 	r.CoreAPI = nil
+	// The generic admission ApplyTo needs a kube client: our chain is built without it, minus
+	// the kube-dependent plugins (pkg/admission).
+	r.ExtraAdmissionInitializers = gardenadmission.StandaloneInitializers(r.Admission, r.ExtraAdmissionInitializers)
 	r.Admission = nil
 	r.Features.EnablePriorityAndFairness = false
+	// Secure by default: InternalSecrets are encrypted with a key generated once in the state directory.
+	if r.Etcd.EncryptionProviderConfigFilepath == "" {
+		path, err := encryption.EnsureStandaloneConfig(o.StateDir)
+		if err != nil {
+			return nil, fmt.Errorf("creating the encryption configuration: %w", err)
+		}
+		r.Etcd.EncryptionProviderConfigFilepath, r.Etcd.EncryptionProviderConfigAutomaticReload = path, true
+		klog.InfoS("Standalone mode: InternalSecrets are encrypted at rest with a generated key", "config", path)
+	}
 	klog.InfoS("Standalone mode: no Kubernetes cluster; client certificates of the local CA are authenticated, group system:masters is authorized",
 		"clientCA", r.Authentication.ClientCert.ClientCA)
 	return s, nil

@@ -190,9 +190,9 @@ func TestInternalSecretFieldSelectorsAndWatch(t *testing.T) {
 	}
 
 	for sel, want := range map[string][]string{
-		"type=kubernetes.io/tls":  {"tls"},
-		"type=Opaque":             {"opaque"},
-		"metadata.name=opaque":    {"opaque"},
+		"type=kubernetes.io/tls":   {"tls"},
+		"type=Opaque":              {"opaque"},
+		"metadata.name=opaque":     {"opaque"},
 		"metadata.namespace=" + ns: {"opaque", "tls"},
 	} {
 		list, err := c.List(ctx, metav1.ListOptions{FieldSelector: sel})
@@ -219,8 +219,8 @@ func TestBadRequests(t *testing.T) {
 
 	cases := []struct {
 		name, body, contentType, query string
-		code                            int
-		msg                             string
+		code                           int
+		msg                            string
 	}{
 		{"malformed JSON", `{"apiVersion":`, "application/json", "", 400, ""},
 		{"malformed YAML", "apiVersion: [", "application/yaml", "", 400, ""},

@@ -1,0 +1,52 @@
+// Package admission assembles garden-apiserver's admission chain: the plugin names and their
+// fixed order, the initializer with our informers and clients, and the chain of standalone
+// mode, where the generic kube-dependent plugins cannot run.
+package admission
+
+import (
+	k8sadmission "k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle"
+	mutatingadmissionpolicy "k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
+	validatingadmissionpolicy "k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+	mutatingwebhook "k8s.io/apiserver/pkg/admission/plugin/webhook/mutating"
+	validatingwebhook "k8s.io/apiserver/pkg/admission/plugin/webhook/validating"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/admission/plugin/deletionconfirmation"
+	"github.com/garden-apiserver/garden-apiserver/pkg/admission/plugin/internalsecretlimit"
+	"github.com/garden-apiserver/garden-apiserver/pkg/admission/plugin/internalsecretreferenceprotection"
+	"github.com/garden-apiserver/garden-apiserver/pkg/admission/plugin/shootvalidator"
+)
+
+// AllOrderedPlugins is the fixed order of the chain (docs/admission.md). The chain runs every
+// mutating plugin (NamespaceLifecycle, the mutating policies and webhooks) before any
+// validating one; within each phase this order holds. Webhooks and policies come last, as in
+// kube-apiserver, so they see what our plugins admitted.
+var AllOrderedPlugins = []string{
+	lifecycle.PluginName,               // NamespaceLifecycle
+	mutatingadmissionpolicy.PluginName, // MutatingAdmissionPolicy
+	mutatingwebhook.PluginName,         // MutatingAdmissionWebhook
+	deletionconfirmation.PluginName,
+	internalsecretreferenceprotection.PluginName,
+	shootvalidator.PluginName,
+	internalsecretlimit.PluginName,
+	validatingadmissionpolicy.PluginName, // ValidatingAdmissionPolicy
+	validatingwebhook.PluginName,         // ValidatingAdmissionWebhook
+}
+
+// RegisterAllAdmissionPlugins registers our plugins; the generic ones are registered by
+// genericoptions.NewAdmissionOptions.
+func RegisterAllAdmissionPlugins(plugins *k8sadmission.Plugins) {
+	deletionconfirmation.Register(plugins)
+	internalsecretreferenceprotection.Register(plugins)
+	shootvalidator.Register(plugins)
+	internalsecretlimit.Register(plugins)
+}
+
+// Configure registers our plugins in the options, fixes the order and hands our informers and
+// clients to the plugins. Call it before the flags are added, so their help lists the plugins.
+func Configure(o *genericoptions.RecommendedOptions) {
+	RegisterAllAdmissionPlugins(o.Admission.Plugins)
+	o.Admission.RecommendedPluginOrder = AllOrderedPlugins
+	o.ExtraAdmissionInitializers = ExtraInitializers
+}
