@@ -45,8 +45,18 @@ verify:
 generate:
 	./hack/update-codegen.sh
 
+## bench: package micro-benchmarks, then a live standalone server under load (hack/bench.sh,
+## writes the "Live server" section of docs/performance.md)
 bench:
 	$(GO_TEST) -run '^$$' -bench . -benchmem ./pkg/...
+	./hack/bench.sh
+
+## fuzz: run each fuzz target for FUZZTIME (seed corpora already run in `make unit`)
+FUZZTIME ?= 10s
+fuzz:
+	$(GO_TEST) -run '^$$' -fuzz '^FuzzDecodeAndValidate$$' -fuzztime $(FUZZTIME) ./pkg/apis/core/validation
+	$(GO_TEST) -run '^$$' -fuzz '^FuzzParseCA$$' -fuzztime $(FUZZTIME) ./pkg/pki
+	$(GO_TEST) -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./pkg/kubeconfig
 
 clean:
 	rm -rf _output

@@ -5,6 +5,8 @@ set -o errexit -o nounset -o pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "${ROOT}"
 PKG=github.com/garden-apiserver/garden-apiserver
+# On a fresh machine the module is not in the cache yet and .Dir would be empty.
+go mod download k8s.io/code-generator
 CODEGEN_PKG=$(go list -m -f '{{.Dir}}' k8s.io/code-generator)
 BOILERPLATE="${ROOT}/hack/boilerplate.go.txt"
 # shellcheck source=/dev/null

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/util/sets"
 
@@ -66,7 +67,32 @@ func Build(shoot *core.Shoot, addrs []core.ShootAdvertisedAddress, clusterCA, ce
 	return b.Bytes(), nil
 }
 
+// quote returns s as a JSON string literal that is also a valid YAML double-quoted scalar:
+// JSON leaves DEL and C1 control characters raw, which YAML rejects, so those are escaped.
 func quote(s string) string {
-	out, _ := json.Marshal(s) // a string always marshals
-	return string(out)
+	out, _ := json.Marshal(s) // a string always marshals (invalid UTF-8 becomes U+FFFD)
+	q := string(out)
+	if !strings.ContainsFunc(q, notYAMLPrintable) {
+		return q
+	}
+	var b strings.Builder
+	for _, r := range q {
+		if notYAMLPrintable(r) {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// notYAMLPrintable reports runes outside YAML 1.2's printable set (tab and newlines never
+// occur here: JSON escapes them).
+func notYAMLPrintable(r rune) bool {
+	switch {
+	case r >= 0x20 && r <= 0x7e, r == 0x85, r >= 0xa0 && r <= 0xd7ff,
+		r >= 0xe000 && r <= 0xfffd, r >= 0x10000 && r <= 0x10ffff:
+		return false
+	}
+	return true
 }
