@@ -260,9 +260,22 @@ func TestBadRequests(t *testing.T) {
 	rc.Post().AbsPath(path).SetHeader("Content-Type", "application/json").Body([]byte(huge)).Do(context.Background()).StatusCode(&code)
 	assert.Contains(t, []int{http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity}, code)
 
+	// Within every validation limit (1 MiB of data, 256 KiB of annotations) but over etcd's
+	// 1.5 MiB request limit once stored: 413 on create and update, not 500.
+	big := newSecret("too-big-for-etcd", map[string]string{"a": strings.Repeat("x", 1000*1000)})
+	big.Annotations = map[string]string{"note": strings.Repeat("y", 250*1000)}
+	_, err := s.Client.CoreV1beta1().InternalSecrets(ns).Create(context.Background(), big, metav1.CreateOptions{})
+	assert.True(t, apierrors.IsRequestEntityTooLargeError(err), "want 413, got %v", err)
+	grown, err := s.Client.CoreV1beta1().InternalSecrets(ns).Get(context.Background(), "warned", metav1.GetOptions{})
+	require.NoError(t, err)
+	grown.Data, grown.Annotations = big.Data, big.Annotations
+	_, err = s.Client.CoreV1beta1().InternalSecrets(ns).Update(context.Background(), grown, metav1.UpdateOptions{})
+	assert.True(t, apierrors.IsRequestEntityTooLargeError(err), "want 413, got %v", err)
+
 	list, err := s.Client.CoreV1beta1().InternalSecrets(ns).List(context.Background(), metav1.ListOptions{})
 	require.NoError(t, err)
 	require.Len(t, list.Items, 1, "only the Warn create was written")
+	assert.Empty(t, list.Items[0].Annotations, "the rejected update changed nothing")
 }
 
 func restClient(t *testing.T, cfg *rest.Config) rest.Interface {
