@@ -5,12 +5,12 @@ import (
 	"errors"
 	"strings"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 )
 
 // SizeLimitedStore answers 413 instead of 500 when etcd rejects an object as too large:
