@@ -35,6 +35,9 @@ const DefaultEtcdPathPrefix = "/registry-gardener"
 // Options are the command-line options of garden-apiserver.
 type Options struct {
 	Recommended *genericoptions.RecommendedOptions
+	// ServerRun carries the request limits and timeouts (--max-requests-inflight,
+	// --request-timeout, --shutdown-delay-duration, ...), as in kube-apiserver.
+	ServerRun *genericoptions.ServerRunOptions
 
 	// StateDir holds the embedded etcd data and, in standalone mode, keys and kubeconfig.
 	StateDir string
@@ -57,6 +60,7 @@ func NewOptions(out io.Writer) *Options {
 	o := &Options{
 		Recommended: genericoptions.NewRecommendedOptions(DefaultEtcdPathPrefix,
 			Codecs.LegacyCodec(v1beta1.SchemeGroupVersion)),
+		ServerRun:               genericoptions.NewServerRunOptions(),
 		StateDir:                defaultStateDir(),
 		MaxKubeconfigExpiration: 24 * time.Hour,
 		KubeconfigKeyType:       string(pki.ECDSAP256),
@@ -83,6 +87,7 @@ func defaultStateDir() string {
 // AddFlags registers all flags.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.Recommended.AddFlags(fs)
+	o.ServerRun.AddUniversalFlags(fs)
 	fs.StringVar(&o.StateDir, "state-dir", o.StateDir,
 		"Directory for the embedded etcd's data (used when --etcd-servers is empty) and, with --standalone, the generated CAs, keys and admin kubeconfig.")
 	fs.BoolVar(&o.Standalone, "standalone", o.Standalone,
@@ -98,7 +103,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 
 // Validate checks the options.
 func (o *Options) Validate() error {
-	errs := o.Recommended.Validate()
+	errs := append(o.Recommended.Validate(), o.ServerRun.Validate()...)
 	if o.MaxKubeconfigExpiration < 10*time.Minute {
 		errs = append(errs, fmt.Errorf("--shoot-admin-kubeconfig-max-expiration must be at least 10m, got %s", o.MaxKubeconfigExpiration))
 	}
@@ -171,6 +176,10 @@ func (o *Options) Config() (*Config, error) {
 	}
 
 	c := genericapiserver.NewRecommendedConfig(Codecs)
+	// Before the recommended options: priority and fairness sizes itself from the in-flight limits.
+	if err := o.ServerRun.ApplyTo(&c.Config); err != nil {
+		return nil, err
+	}
 	namer := openapi.NewDefinitionNamer(Scheme)
 	c.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(generatedopenapi.GetOpenAPIDefinitions, namer)
 	c.OpenAPIConfig.Info.Title = "garden-apiserver"

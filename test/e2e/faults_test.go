@@ -72,14 +72,15 @@ func TestEtcdOutageLosesNoAcknowledgedWrite(t *testing.T) {
 	}
 
 	w.verify(t, s.client(t, 0))
-	// Allowed: 503/504; a 500 carrying the etcd client's error (the request in flight when etcd
-	// died); an HTTP/2 stream reset (the library's timeout filter racing the handler's own timeout).
+	// Allowed: 503/504 (pkg/registry/etcderrors.go maps etcd's gRPC errors for the request in
+	// flight when etcd died); an HTTP/2 stream reset (the library's timeout filter racing the
+	// handler's own timeout). Never a 500.
 	timeouts := 0
 	for class, n := range w.failed {
 		switch {
 		case strings.HasPrefix(class, "503") || strings.HasPrefix(class, "504"):
 			timeouts += n
-		case strings.HasPrefix(class, "500") && strings.HasSuffix(class, "(etcd client)"), class == "transport: stream error":
+		case class == "transport: stream error":
 		default:
 			t.Errorf("error during the etcd gap is neither 503/504 nor an etcd storage error: %s: %s", class, w.samples[class])
 		}
@@ -109,7 +110,7 @@ func TestEtcdMemberLossIsInvisible(t *testing.T) {
 	s.start(t)
 	w := newWriter(s.client(t, 10*time.Second), 5)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	done := goRun(func() { w.run(ctx, 4, 10000) })
 	var notReady atomic.Int64
@@ -131,13 +132,14 @@ func TestEtcdMemberLossIsInvisible(t *testing.T) {
 		}
 		killed := time.Now()
 		kill9(victim.proc)
-		time.Sleep(14 * time.Second)
+		time.Sleep(20 * time.Second)
 		acks, stall := w.acksSince(killed), w.longestGap(killed, time.Now())
-		t.Logf("killed the %s %s: %d writes acknowledged in the 14 s after, longest time without an acknowledgement %s",
+		t.Logf("killed the %s %s: %d writes acknowledged in the 20 s after, longest time without an acknowledgement %s",
 			role, victim.name, acks, stall.Round(100*time.Millisecond))
-		// Proposals in flight to a dead leader end with etcd's request timeout (5 s + 2 elections).
-		if acks < 100 || stall > 10*time.Second {
-			t.Errorf("writes stalled after the %s was killed: %d acknowledged in 14 s, longest gap %s", role, acks, stall)
+		// Proposals in flight to a dead leader end with etcd's request timeout (5 s + 2 elections),
+		// 7-8 s seen here; the margin is for a loaded CI machine.
+		if acks < 100 || stall > 14*time.Second {
+			t.Errorf("writes stalled after the %s was killed: %d acknowledged in 20 s, longest gap %s", role, acks, stall)
 		}
 		startEtcd(t, nil, victim)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,4 +105,73 @@ func BenchmarkCreateThroughput(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkReencryptionClientLatency measures, with the default migration settings (rate
+// limit, workers, batch size), how long rewriting 10,000 InternalSecrets after a key rotation
+// takes and what it does to one concurrent client's get latency (p50/p99 idle vs during).
+// Run: go test ./test/integration -run '^$' -bench ReencryptionClientLatency -benchtime 1x
+func BenchmarkReencryptionClientLatency(b *testing.B) {
+	const n = 10000
+	e := newEncEnv(b)
+	keys := []string{"key0"}
+	e.write(encConfig(entry([]string{secretsRes}, e.aescbc(keys...))))
+	// The library's defaults for the migration; only the reload interval stays short.
+	s := e.start("", "--encryption-migration-rate=200", "--encryption-migration-workers=2", "--encryption-migration-batch-size=100")
+	b.Logf("created %d objects in %s", n, createParallel(b, s, "lat", n).Round(time.Millisecond))
+	c := fastClient(b, s).CoreV1beta1().InternalSecrets(ns)
+
+	// getsUntil runs one client's gets over the stored objects until done is closed.
+	getsUntil := func(done <-chan struct{}) []time.Duration {
+		var lat []time.Duration
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return lat
+			default:
+			}
+			start := time.Now()
+			if _, err := c.Get(context.Background(), fmt.Sprintf("lat-%05d", (i*7919)%n), metav1.GetOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(start))
+		}
+	}
+	for b.Loop() {
+		idleDone := make(chan struct{})
+		time.AfterFunc(10*time.Second, func() { close(idleDone) })
+		idle := getsUntil(idleDone)
+
+		keys = append([]string{fmt.Sprintf("key%d", len(keys))}, keys...)
+		start := time.Now()
+		hash := e.write(encConfig(entry([]string{secretsRes}, e.aescbc(keys...))))
+		migDone := make(chan struct{})
+		var during []time.Duration
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); during = getsUntil(migDone) }()
+		st := waitMigrated(b, s, hash, 5*time.Minute)
+		elapsed := time.Since(start)
+		close(migDone)
+		wg.Wait()
+		if got := resourceStatus(st, secretsRes).StoredWith["k8s:enc:aescbc:v1:"+keys[0]+":"]; got != n {
+			b.Fatalf("%d of %d objects on the new key", got, n)
+		}
+		ip50, ip99 := percentiles(idle)
+		dp50, dp99 := percentiles(during)
+		b.Logf("migration %s (%.0f objects/s); gets idle: %d, p50 %s, p99 %s; during: %d, p50 %s, p99 %s (p99 ratio %.2f)",
+			elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), len(idle), ip50, ip99, len(during), dp50, dp99,
+			float64(dp99)/float64(ip99))
+		b.ReportMetric(elapsed.Seconds(), "migration-s")
+		b.ReportMetric(float64(dp99)/float64(ip99), "p99-during/idle")
+	}
+}
+
+func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
+	if len(lat) == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	return s[len(s)/2].Round(10 * time.Microsecond), s[len(s)*99/100].Round(10 * time.Microsecond)
 }

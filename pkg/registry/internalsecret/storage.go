@@ -13,7 +13,7 @@ import (
 
 // REST is the etcd storage of InternalSecrets.
 type REST struct {
-	registry.SizeLimitedStore
+	registry.EtcdErrorStore
 }
 
 var (
@@ -50,7 +50,7 @@ func NewREST(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*RES
 	if err := store.CompleteWithOptions(options); err != nil {
 		return nil, err
 	}
-	return &REST{registry.SizeLimitedStore{Store: store}}, nil
+	return &REST{registry.EtcdErrorStore{Store: store}}, nil
 }
 
 // ShortNames lets kubectl resolve "ins".

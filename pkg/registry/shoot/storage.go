@@ -17,7 +17,7 @@ import (
 
 // REST is the etcd storage of Shoots.
 type REST struct {
-	registry.SizeLimitedStore
+	registry.EtcdErrorStore
 }
 
 // StatusREST serves shoots/status.
@@ -74,7 +74,7 @@ func NewREST(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*RES
 	statusStrategy := StatusStrategy{strategy}
 	statusStore.UpdateStrategy = statusStrategy
 	statusStore.ResetFieldsStrategy = statusStrategy
-	return &REST{registry.SizeLimitedStore{Store: store}}, &StatusREST{store: &statusStore}, nil
+	return &REST{registry.EtcdErrorStore{Store: store}}, &StatusREST{store: &statusStore}, nil
 }
 
 // Categories puts Shoots under "kubectl get gardener".

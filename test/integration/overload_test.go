@@ -1,0 +1,84 @@
+package integration
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+
+	"github.com/garden-apiserver/garden-apiserver/test/integration/framework"
+)
+
+// TestMaxInFlightLimitAnswers429: standalone mode has no cluster for priority and fairness, so
+// the max-in-flight filter guards it; --max-requests-inflight sets its size. A flood of
+// concurrent requests beyond it gets 429 with Retry-After, while system:masters (exempt from
+// the limit, as in kube-apiserver) keeps being served. The filter runs before authorization,
+// so the flooder's admitted requests are 403s: only authorized users are served in standalone
+// mode. (Per-user fairness under priority and fairness is tested in test/e2e.)
+func TestMaxInFlightLimitAnswers429(t *testing.T) {
+	s := framework.Start(t, "", "--max-requests-inflight=1", "--max-mutating-requests-inflight=1")
+	_, err := s.Client.CoreV1beta1().InternalSecrets(ns).Create(context.Background(),
+		newSecret("victim", map[string]string{"a": "b"}), metav1.CreateOptions{})
+	require.NoError(t, err)
+	// A raw client: client-go would retry the 429s itself.
+	hc, err := rest.HTTPClientFor(s.UserConfig(t, "flooder", "tenants"))
+	require.NoError(t, err)
+	url := s.Admin.Host + "/apis/core.gardener.cloud/v1beta1/namespaces/" + ns + "/internalsecrets"
+
+	var admitted, throttled, withRetryAfter, other atomic.Int64
+	deadline := time.Now().Add(20 * time.Second)
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500 && time.Now().Before(deadline) && throttled.Load() < 50; i++ {
+				resp, err := hc.Get(url)
+				if err != nil {
+					other.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				switch resp.StatusCode {
+				case http.StatusForbidden:
+					admitted.Add(1)
+				case http.StatusTooManyRequests:
+					throttled.Add(1)
+					if resp.Header.Get("Retry-After") != "" {
+						withRetryAfter.Add(1)
+					}
+				default:
+					other.Add(1)
+				}
+			}
+		}()
+	}
+	// The admin's gets during the flood.
+	var adminOK, adminFailed int
+	for time.Now().Before(deadline) && throttled.Load() < 50 {
+		if _, err := s.Client.CoreV1beta1().InternalSecrets(ns).Get(context.Background(), "victim", metav1.GetOptions{}); err != nil {
+			adminFailed++
+		} else {
+			adminOK++
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	wg.Wait()
+	t.Logf("flooder: %d admitted (403), %d throttled (429, %d with Retry-After), %d other; admin gets: %d ok, %d failed",
+		admitted.Load(), throttled.Load(), withRetryAfter.Load(), other.Load(), adminOK, adminFailed)
+	assert.Positive(t, throttled.Load(), "no request was throttled")
+	assert.Equal(t, throttled.Load(), withRetryAfter.Load(), "every 429 carries Retry-After")
+	assert.Positive(t, admitted.Load(), "the limit admits requests up to its size")
+	assert.Zero(t, other.Load(), "only 403 and 429 expected")
+	assert.Positive(t, adminOK)
+	assert.Zero(t, adminFailed, "system:masters is exempt from the limit")
+}
