@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -116,6 +117,11 @@ func (o *Options) Validate() error {
 
 // Run builds the server from the options and serves until ctx is done.
 func (o *Options) Run(ctx context.Context) error {
+	if len(o.Recommended.Etcd.StorageConfig.Transport.ServerList) == 0 || o.Standalone {
+		if err := privateDir(o.StateDir); err != nil {
+			return fmt.Errorf("--state-dir: %w", err)
+		}
+	}
 	if len(o.Recommended.Etcd.StorageConfig.Transport.ServerList) == 0 {
 		embedded, err := etcd.StartEmbedded(ctx, filepath.Join(o.StateDir, "etcd"))
 		if err != nil {
@@ -208,4 +214,21 @@ func (o *Options) Config() (*Config, error) {
 			KubeconfigKeyType:       pki.KeyType(o.KubeconfigKeyType),
 		},
 	}, nil
+}
+
+// privateDir creates dir mode 0700, or tightens an existing one: it holds etcd's data and,
+// in standalone mode, the CA keys.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		klog.InfoS("Restricting the state directory to its owner", "dir", dir, "from", st.Mode().Perm(), "to", fs.FileMode(0o700))
+		return os.Chmod(dir, 0o700)
+	}
+	return nil
 }

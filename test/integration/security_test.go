@@ -117,11 +117,13 @@ func TestTLSVersions(t *testing.T) {
 	}
 }
 
-// TestStateDirPermissions: credentials in the state directory are private to the owner.
-// The server creates the directory itself (t.TempDir would pre-create it 0755, and an
-// existing directory's mode is left as it is).
+// TestStateDirPermissions: credentials in the state directory are private to the owner, also
+// when an operator created the directory with a looser mode.
 func TestStateDirPermissions(t *testing.T) {
-	s := framework.Start(t, filepath.Join(t.TempDir(), "state"))
+	dir := filepath.Join(t.TempDir(), "state")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	require.NoError(t, os.Chmod(dir, 0o755)) // whatever the umask
+	s := framework.Start(t, dir)
 	mode := func(p string) fs.FileMode {
 		st, err := os.Stat(p)
 		require.NoError(t, err)
