@@ -155,6 +155,9 @@ func (e *environment) setup() error {
 			"--authentication-kubeconfig=" + saKubeconfig,
 			"--authorization-kubeconfig=" + saKubeconfig,
 			"--state-dir=" + e.path("state-"+name),
+			// The shipped policy, so TestNoCredentialsInLogs checks what operators deploy.
+			"--audit-policy-file=" + filepath.Join(e.root, "artifacts", "deploy", "audit-policy.yaml"),
+			"--audit-log-path=" + e.path("garden-apiserver-"+name+".audit.log"),
 		}}
 	}
 	errs := make([]error, 2)
