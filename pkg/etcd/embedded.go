@@ -8,14 +8,19 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/logutil"
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // Embedded is a single-member etcd listening on loopback only.
 type Embedded struct {
-	etcd *embed.Etcd
+	etcd    *embed.Etcd
+	closing *atomic.Bool
 	// Endpoint is the client URL to give to the storage layer.
 	Endpoint string
 }
@@ -43,6 +48,14 @@ func StartEmbedded(ctx context.Context, dir string) (*Embedded, error) {
 	cfg.AdvertisePeerUrls = []url.URL{*peerURL}
 	cfg.InitialCluster = cfg.Name + "=" + peerURL.String()
 	cfg.LogLevel = "error"
+	closing := &atomic.Bool{}
+	logCfg := logutil.DefaultZapLoggerConfig
+	logCfg.Level = zap.NewAtomicLevelAt(zap.ErrorLevel)
+	lg, err := logCfg.Build(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return shutdownFilter{c, closing} }))
+	if err != nil {
+		return nil, err
+	}
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
 	// Keep the database from growing without bound under update-heavy load.
 	cfg.AutoCompactionMode = "periodic"
 	cfg.AutoCompactionRetention = "5m"
@@ -64,11 +77,32 @@ func StartEmbedded(ctx context.Context, dir string) (*Embedded, error) {
 		e.Close()
 		return nil, ctx.Err()
 	}
-	return &Embedded{etcd: e, Endpoint: clientURL.String()}, nil
+	return &Embedded{etcd: e, closing: closing, Endpoint: clientURL.String()}, nil
 }
 
 // Close stops etcd, flushing its data.
-func (e *Embedded) Close() { e.etcd.Close() }
+func (e *Embedded) Close() {
+	e.closing.Store(true)
+	e.etcd.Close()
+}
+
+// shutdownFilter drops the errors etcd logs for its own listeners closing during Close, which
+// would read as a failure on every clean shutdown.
+type shutdownFilter struct {
+	zapcore.Core
+	closing *atomic.Bool
+}
+
+func (f shutdownFilter) With(fields []zapcore.Field) zapcore.Core {
+	return shutdownFilter{f.Core.With(fields), f.closing}
+}
+
+func (f shutdownFilter) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if f.closing.Load() && ent.Message == "setting up serving from embedded etcd failed." {
+		return ce
+	}
+	return f.Core.Check(ent, ce)
+}
 
 // Err reports a fatal etcd error after start.
 func (e *Embedded) Err() <-chan error { return e.etcd.Err() }
