@@ -57,6 +57,7 @@ fuzz:
 	$(GO_TEST) -run '^$$' -fuzz '^FuzzDecodeAndValidate$$' -fuzztime $(FUZZTIME) ./pkg/apis/core/validation
 	$(GO_TEST) -run '^$$' -fuzz '^FuzzParseCA$$' -fuzztime $(FUZZTIME) ./pkg/pki
 	$(GO_TEST) -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./pkg/kubeconfig
+	$(GO_TEST) -run '^$$' -fuzz '^FuzzLoadConfig$$' -fuzztime $(FUZZTIME) ./pkg/encryption
 
 clean:
 	rm -rf _output
