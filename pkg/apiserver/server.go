@@ -77,6 +77,9 @@ func (c *Config) New() (*Server, error) {
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, err
 	}
+	// /readyz waits for the watch caches to be filled, as kube-apiserver's does; until then lists
+	// with resourceVersion=0 go to etcd and watches are refused with 429.
+	generic.AddPostStartHookOrDie("storage-readiness", generic.StorageReadinessHook.Hook)
 	if err := c.ExtraConfig.Encryption.Install(generic, secrets.Store, shoots.Store); err != nil {
 		return nil, err
 	}

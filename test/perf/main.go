@@ -6,6 +6,10 @@
 // kubeconfig issuance, and prints a Markdown table of throughput and p50/p99 latency.
 // Every phase is bounded by -duration; the tool stops by itself. With -load N it only
 // creates N 1 KiB InternalSecrets (for memory measurements) and exits.
+//
+// With -compare it starts its own etcd, kube-apiserver and garden-apiserver (binaries from
+// make tools and make build) and compares them side by side, then measures memory and cold
+// start (compare*.go, memory.go).
 package main
 
 import (
@@ -51,6 +55,17 @@ var (
 	ready      = flag.Bool("ready", false, "only check /readyz with the kubeconfig's identity and exit")
 	noHeader   = flag.Bool("no-header", false, "omit the table header")
 	prefix     = flag.String("namespace-prefix", "perf", "prefix of the namespaces used")
+
+	// -compare: the side-by-side run (compare*.go, memory.go).
+	compare         = flag.Bool("compare", false, "start etcd, kube-apiserver and garden-apiserver and compare them side by side (no -kubeconfig)")
+	toolsDir        = flag.String("tools-dir", "_output/tools/bin", "directory with the etcd and kube-apiserver binaries (-compare)")
+	serverBin       = flag.String("server-bin", "_output/bin/garden-apiserver", "garden-apiserver binary (-compare)")
+	memObjects      = flag.String("mem-objects", "10000,100000", "ascending numbers of stored InternalSecrets for RSS and cold start, empty to skip (-compare)")
+	verdictFile     = flag.String("verdicts", "", "write the target verdict rows (Markdown) to this file (-compare)")
+	pprofDir        = flag.String("pprof-dir", "", "save CPU profiles of the servers during the -compare rows here")
+	compareDuration = flag.Duration("compare-duration", 10*time.Second, "total length of each -compare row, split into -rounds slices")
+	rounds          = flag.Int("rounds", 4, "slices per -compare row; the targets take turns in each")
+	keepDir         = flag.Bool("keep", false, "keep the -compare work directory (logs, certificates)")
 )
 
 type result struct {
@@ -70,6 +85,12 @@ func main() {
 }
 
 func run() error {
+	if *compare {
+		// The backstop for the whole side-by-side run; every step is bounded on its own too.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		defer cancel()
+		return runCompare(ctx)
+	}
 	if *kubeconfig == "" {
 		return errors.New("-kubeconfig is required")
 	}

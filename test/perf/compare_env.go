@@ -1,0 +1,355 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/client-go/util/flowcontrol"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+)
+
+// The side-by-side environment: one etcd, one kube-apiserver, our server in delegated mode on the
+// same etcd, all on loopback. Certificates and logs live in dir.
+
+const (
+	adminToken    = "bench-admin-token"
+	frontProxyCN  = "front-proxy-client"
+	gardenSvcName = "garden-apiserver"
+	gardenSvcNS   = "default"
+)
+
+type proc struct {
+	name  string
+	cmd   *exec.Cmd
+	start time.Time
+	done  chan struct{}
+}
+
+type env struct {
+	dir      string
+	etcdURL  string
+	kasURL   string
+	servingC string // our serving CA file
+	kas      *proc
+
+	mu    sync.Mutex // procs: teardown may run from the signal handler
+	procs []*proc
+}
+
+func (e *env) path(name string) string { return filepath.Join(e.dir, name) }
+
+func freeLoopbackPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// run starts bin with its output in <name>.log; the child is killed if this process dies.
+func (e *env) run(name, bin string, args ...string) (*proc, error) {
+	log, err := os.OpenFile(e.path(name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	p := &proc{name: name, cmd: cmd, start: time.Now(), done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		_ = log.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	go func() { _ = cmd.Wait(); _ = log.Close(); close(p.done) }()
+	e.mu.Lock()
+	e.procs = append(e.procs, p)
+	e.mu.Unlock()
+	return p, nil
+}
+
+// stop ends p with SIGTERM, then SIGKILL after 20 s.
+func (p *proc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func (e *env) teardown() {
+	e.mu.Lock()
+	procs := slices.Clone(e.procs)
+	e.mu.Unlock()
+	for i := len(procs) - 1; i >= 0; i-- {
+		procs[i].stop()
+	}
+}
+
+// waitOK polls url until it answers 200, the process exits, or timeout passes.
+func (e *env) waitOK(p *proc, url, caFile string, timeout time.Duration) error {
+	tc := &tls.Config{}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return err
+		}
+		tc.RootCAs = x509.NewCertPool()
+		tc.RootCAs.AppendCertsFromPEM(pem)
+	}
+	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
+	defer c.CloseIdleConnections()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before %s answered; see %s", p.name, url, e.path(p.name+".log"))
+		default:
+		}
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := c.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s: %s not 200 within %s (last: %s); see %s", p.name, url, timeout, last, e.path(p.name+".log"))
+}
+
+func (e *env) certificates() error {
+	loop := []net.IP{net.ParseIP("127.0.0.1")}
+	after := time.Now().Add(24 * time.Hour)
+	for _, c := range []struct {
+		ca   string
+		leaf pki.Leaf
+		name string
+	}{
+		{"host-ca", pki.Leaf{CommonName: "kube-apiserver", DNSNames: []string{"localhost"}, IPs: loop, Server: true}, "host-serving"},
+		{"front-proxy-ca", pki.Leaf{CommonName: frontProxyCN}, "front-proxy-client"},
+		// The aggregator verifies <service>.<namespace>.svc.
+		{"garden-ca", pki.Leaf{CommonName: "garden-apiserver", IPs: loop, Server: true,
+			DNSNames: []string{"localhost", gardenSvcName + "." + gardenSvcNS + ".svc"}}, "garden-serving"},
+		{"client-ca", pki.Leaf{CommonName: "unused"}, "unused-client"},
+	} {
+		ca, err := pki.NewCA("bench-"+c.ca, 24*time.Hour)
+		if err != nil {
+			return err
+		}
+		if err := ca.WriteCA(e.path(c.ca+".crt"), e.path(c.ca+".key")); err != nil {
+			return err
+		}
+		key, err := pki.NewKey(pki.ECDSAP256)
+		if err != nil {
+			return err
+		}
+		c.leaf.NotAfter = after
+		_, certPEM, err := ca.Issue(c.leaf, key.Public())
+		if err != nil {
+			return err
+		}
+		keyPEM, err := pki.EncodeKey(key)
+		if err != nil {
+			return err
+		}
+		if err := pki.WriteFile(e.path(c.name+".crt"), certPEM); err != nil {
+			return err
+		}
+		if err := pki.WriteFile(e.path(c.name+".key"), keyPEM); err != nil {
+			return err
+		}
+	}
+	e.servingC = e.path("garden-ca.crt")
+	if err := pki.WriteFile(e.path("tokens.csv"), []byte(adminToken+",admin,admin-uid,\"system:masters\"\n")); err != nil {
+		return err
+	}
+	saKey, err := pki.NewKey(pki.ECDSAP256)
+	if err != nil {
+		return err
+	}
+	saPEM, err := pki.EncodeKey(saKey)
+	if err != nil {
+		return err
+	}
+	return pki.WriteFile(e.path("sa.key"), saPEM)
+}
+
+func (e *env) startEtcd(bin string) error {
+	cp, err := freeLoopbackPort()
+	if err != nil {
+		return err
+	}
+	pp, err := freeLoopbackPort()
+	if err != nil {
+		return err
+	}
+	e.etcdURL = fmt.Sprintf("http://127.0.0.1:%d", cp)
+	peer := fmt.Sprintf("http://127.0.0.1:%d", pp)
+	p, err := e.run("etcd", bin, "--name=bench", "--data-dir="+e.path("etcd-data"),
+		"--listen-client-urls="+e.etcdURL, "--advertise-client-urls="+e.etcdURL,
+		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer, "--initial-cluster=bench="+peer,
+		// Throw-away data, shared by every server under test: no fsync for any of them.
+		"--unsafe-no-fsync", "--quota-backend-bytes=8589934592")
+	if err != nil {
+		return err
+	}
+	return e.waitOK(p, e.etcdURL+"/health", "", 30*time.Second)
+}
+
+func (e *env) startKubeAPIServer(bin string) error {
+	port, err := freeLoopbackPort()
+	if err != nil {
+		return err
+	}
+	e.kasURL = fmt.Sprintf("https://127.0.0.1:%d", port)
+	p, err := e.run("kube-apiserver", bin,
+		"--etcd-servers="+e.etcdURL, "--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", port),
+		"--cert-dir="+e.path("kas-certs"),
+		"--tls-cert-file="+e.path("host-serving.crt"), "--tls-private-key-file="+e.path("host-serving.key"),
+		"--client-ca-file="+e.path("client-ca.crt"),
+		"--service-account-issuer=https://kubernetes.default.svc",
+		"--service-account-key-file="+e.path("sa.key"), "--service-account-signing-key-file="+e.path("sa.key"),
+		"--token-auth-file="+e.path("tokens.csv"), "--authorization-mode=RBAC",
+		"--service-cluster-ip-range=10.0.0.0/24",
+		"--requestheader-client-ca-file="+e.path("front-proxy-ca.crt"),
+		"--proxy-client-cert-file="+e.path("front-proxy-client.crt"),
+		"--proxy-client-key-file="+e.path("front-proxy-client.key"),
+		"--requestheader-allowed-names="+frontProxyCN,
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-")
+	if err != nil {
+		return err
+	}
+	e.kas = p
+	if err := e.waitOK(p, e.kasURL+"/readyz", e.path("host-ca.crt"), 120*time.Second); err != nil {
+		return err
+	}
+	return writeTokenKubeconfig(e.path("admin.kubeconfig"), e.kasURL, e.path("host-ca.crt"))
+}
+
+// startGarden starts our server in delegated mode (admin token kubeconfig for the cluster) and
+// returns it once /readyz answers.
+func (e *env) startGarden(bin, name, prefix string) (*proc, string, error) {
+	port, err := freeLoopbackPort()
+	if err != nil {
+		return nil, "", err
+	}
+	kc := e.path("admin.kubeconfig")
+	p, err := e.run(name, bin, "--etcd-servers="+e.etcdURL, "--etcd-prefix="+prefix,
+		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", port),
+		"--tls-cert-file="+e.path("garden-serving.crt"), "--tls-private-key-file="+e.path("garden-serving.key"),
+		"--kubeconfig="+kc, "--authentication-kubeconfig="+kc, "--authorization-kubeconfig="+kc,
+		"--state-dir="+e.path("state-"+name))
+	if err != nil {
+		return nil, "", err
+	}
+	url := fmt.Sprintf("https://127.0.0.1:%d", port)
+	if err := e.waitOK(p, url+"/readyz", e.servingC, 120*time.Second); err != nil {
+		return nil, "", err
+	}
+	return p, url, writeTokenKubeconfig(e.path(name+".kubeconfig"), url, e.servingC)
+}
+
+func writeTokenKubeconfig(path, server, caFile string) error {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: server, CertificateAuthority: caFile}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: adminToken}
+	cfg.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
+	cfg.CurrentContext = "c"
+	return clientcmd.WriteToFile(*cfg, path)
+}
+
+// restConfig is the client configuration every target shares: no client-side rate limit.
+func restConfig(kubeconfigPath string) (*rest.Config, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfigPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := loopbackOnly(cfg.Host); err != nil {
+		return nil, err
+	}
+	cfg.RateLimiter = flowcontrol.NewFakeAlwaysRateLimiter()
+	cfg.Timeout = 30 * time.Second
+	return cfg, nil
+}
+
+// poll calls fn every 200 ms until it returns true, an error other than a retryable one, or timeout.
+func poll(ctx context.Context, timeout time.Duration, what string, fn func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for {
+		ok, err := fn()
+		if ok {
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: not done within %s (last error: %v)", what, timeout, last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(string(b), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// cpuTime is the CPU time (user and system) the processes have used so far.
+func cpuTime(ps ...*proc) time.Duration {
+	var ticks int64
+	for _, p := range ps {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name, which may contain spaces: utime and stime are the
+		// 12th and 13th.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+const (
+	tDirect  = "InternalSecret, direct"
+	tSecrets = "core/v1 Secret, kube-apiserver"
+	tCRD     = "CRD object, kube-apiserver"
+	tAgg     = "InternalSecret, via aggregator"
+)
+
+func (o *compareOut) find(op, target string, n int) *result {
+	if r := o.findRow(op, target, n); r != nil {
+		return &r.result
+	}
+	return nil
+}
+
+func (o *compareOut) findRow(op, target string, n int) *row {
+	for i := range o.rows {
+		if o.rows[i].op == op && o.rows[i].target == target && o.rows[i].clients == n {
+			return &o.rows[i]
+		}
+	}
+	return nil
+}
+
+// cpuPerOp is the servers' CPU time per request in ms (etcd's not included).
+func (r *row) cpuPerOp() string {
+	if r == nil || len(r.lat) == 0 {
+		return "-"
+	}
+	return ms(r.cpu / time.Duration(len(r.lat)))
+}
+
+func (r *result) rate() float64 {
+	if r == nil || r.elapsed <= 0 {
+		return 0
+	}
+	return float64(len(r.lat)) / r.elapsed.Seconds()
+}
+
+func (r *result) p(q float64) time.Duration {
+	if r == nil {
+		return 0
+	}
+	l := slices.Clone(r.lat)
+	slices.Sort(l)
+	return pct(l, q)
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "**met**"
+	}
+	return "**not met**"
+}
+
+// compareVerdicts adds the rows of the targets of issue 7 this run measures.
+func (o *compareOut) compareVerdicts(conc []int) {
+	n := slices.Max(conc)
+	for _, op := range []string{"create", "get"} {
+		d := o.find(op, tDirect, n)
+		for _, c := range []struct {
+			target string
+			min    float64
+		}{{tSecrets, 1.0}, {tCRD, 1.2}} {
+			theirs := o.find(op, c.target, n)
+			x := ratio(d.rate(), theirs.rate())
+			how := ""
+			if x < c.min {
+				how = fmt.Sprintf(", %.1f%% short", (1-x/c.min)*100)
+			}
+			o.verdicts = append(o.verdicts, fmt.Sprintf("| InternalSecret %s at %d clients >= %.1fx %s | %.2fx (%.0f/s vs %.0f/s)%s; server CPU per request %s vs %s ms | %s |",
+				op, n, c.min, c.target, x, d.rate(), theirs.rate(), how,
+				o.findRow(op, tDirect, n).cpuPerOp(), o.findRow(op, c.target, n).cpuPerOp(), verdict(x >= c.min)))
+		}
+	}
+	for _, c := range conc {
+		d, a := o.find("get", tDirect, c), o.find("get", tAgg, c)
+		over := ratio(float64(a.p(0.5)), float64(d.p(0.5))) - 1
+		o.verdicts = append(o.verdicts, fmt.Sprintf("| aggregation overhead on get p50 < 25%% (clients: %d) | %+.0f%% (p50 %s ms via the aggregator vs %s ms direct) | %s |",
+			c, over*100, ms(a.p(0.5)), ms(d.p(0.5)), verdict(over < 0.25)))
+	}
+	l := o.find(fmt.Sprintf("list %d (resourceVersion=0)", *listSize), tDirect, 1)
+	ln := o.find(fmt.Sprintf("list %d (resourceVersion=0, no gzip)", *listSize), tDirect, 1)
+	o.verdicts = append(o.verdicts, fmt.Sprintf("| list of %d from the watch cache p99 < 20 ms (side-by-side run, direct, body not decoded) | p99 %s ms with gzip (client-go's default); %s ms without | %s (verdict on the gzip row) |",
+		*listSize, ms(l.p(0.99)), ms(ln.p(0.99)), verdict(l.p(0.99) < 20*time.Millisecond)))
+}
+
+func (o *compareOut) memVerdict() {
+	var big *memRow
+	for i := range o.memRows {
+		if o.memRows[i].objects >= 100000 {
+			big = &o.memRows[i]
+		}
+	}
+	if big == nil {
+		o.verdicts = append(o.verdicts, "| RSS at 100,000 x 1 KiB InternalSecrets < 600 MiB | not measured in this run (LOAD_OBJECTS below 100000) | - |")
+		return
+	}
+	mib := float64(big.rssKiB) / 1024
+	how := ""
+	if mib >= 600 {
+		how = fmt.Sprintf(", %.0f%% over", (mib/600-1)*100)
+	}
+	o.verdicts = append(o.verdicts, fmt.Sprintf("| RSS at 100,000 x 1 KiB InternalSecrets < 600 MiB | %.0f MiB at %d objects%s | %s |",
+		mib, big.objects, how, verdict(mib < 600)))
+}
+
+func (o *compareOut) print() {
+	fmt.Println("| operation | target | clients | ops | ops/s | p50 ms | p99 ms | errors | server CPU ms/op |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	for i := range o.rows {
+		r := &o.rows[i]
+		fmt.Printf("| %s | %s | %d | %d | %.0f | %s | %s | %d | %s |\n", r.op, r.target, r.clients, len(r.lat), r.rate(),
+			ms(r.p(0.5)), ms(r.p(0.99)), r.errors, r.cpuPerOp())
+	}
+	fmt.Println()
+	fmt.Println("Ratios (ops/s of InternalSecrets direct over the others) and the aggregation overhead (p50 via the aggregator over p50 direct):")
+	fmt.Println()
+	fmt.Println("| operation | clients | ours/Secrets | ours/CRD | ours/via aggregator | p50 direct ms | p50 via aggregator ms | aggregation overhead p50 | server CPU ms/op: ours, Secrets, CRD, via aggregator |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+	seen := map[string]bool{}
+	for _, r := range o.rows {
+		k := fmt.Sprintf("%s/%d", r.op, r.clients)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		d := o.find(r.op, tDirect, r.clients)
+		s, c, a := o.find(r.op, tSecrets, r.clients), o.find(r.op, tCRD, r.clients), o.find(r.op, tAgg, r.clients)
+		fmt.Printf("| %s | %d | %.2fx | %.2fx | %.2fx | %s | %s | %+.0f%% | %s, %s, %s, %s |\n", r.op, r.clients,
+			ratio(d.rate(), s.rate()), ratio(d.rate(), c.rate()), ratio(d.rate(), a.rate()),
+			ms(d.p(0.5)), ms(a.p(0.5)), (ratio(float64(a.p(0.5)), float64(d.p(0.5)))-1)*100,
+			o.findRow(r.op, tDirect, r.clients).cpuPerOp(), o.findRow(r.op, tSecrets, r.clients).cpuPerOp(),
+			o.findRow(r.op, tCRD, r.clients).cpuPerOp(), o.findRow(r.op, tAgg, r.clients).cpuPerOp())
+	}
+	if len(o.memRows) > 0 {
+		o.memVerdict()
+		fmt.Println()
+		fmt.Println("Memory and cold start of garden-apiserver alone (etcd is a separate process here), watch cache on, no encryption:")
+		fmt.Println()
+		fmt.Println("| stored 1 KiB InternalSecrets | new ones written into etcd in | start to /readyz 200 | start to watch cache initialized (initialization alone) | RSS once ready | Go heap in use |")
+		fmt.Println("|---:|---:|---:|---:|---:|---:|")
+		for _, m := range o.memRows {
+			fmt.Printf("| %d | %s | %s | %s (%s) | %.0f MiB | %.0f MiB |\n", m.objects, m.load.Round(100*time.Millisecond),
+				m.readyz.Round(10*time.Millisecond), m.cacheReady.Round(10*time.Millisecond), m.cacheInit.Round(10*time.Millisecond),
+				float64(m.rssKiB)/1024, float64(m.heapBytes)/(1<<20))
+		}
+	}
+}

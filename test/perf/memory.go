@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/uuid"
+
+	corev1beta1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
+)
+
+// A prefix of its own, so the counts are exact and the comparison's objects are not included.
+const memPrefix = "/registry-bench-mem"
+
+type memRow struct {
+	objects    int64
+	load       time.Duration
+	readyz     time.Duration
+	cacheReady time.Duration
+	cacheInit  time.Duration // as the server measured it
+	rssKiB     int64
+	heapBytes  int64
+}
+
+// memory stores growing numbers of 1 KiB InternalSecrets and measures, for each, a cold start of
+// our server (process start to /readyz, and to the first list served by the watch cache) and its
+// RSS once ready. The objects are written straight into etcd while the server is stopped: the
+// clones are byte for byte what the server stores (checked on a template it wrote itself).
+func (e *env) memory(ctx context.Context, out *compareOut) error {
+	counts, err := parseInts(*memObjects)
+	if err != nil {
+		return err
+	}
+	p, _, err := e.startGarden(*serverBin, "garden-mem", memPrefix)
+	if err != nil {
+		return err
+	}
+	t, err := newTarget("mem", e.path("garden-mem.kubeconfig"), gvrInternal, "InternalSecret", "bench-mem")
+	if err != nil {
+		return err
+	}
+	if _, err := t.dyn.Resource(gvrInternal).Namespace(t.ns).Create(ctx, t.object("tmpl"), metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	p.stop()
+
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.etcdURL}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	resp, err := cli.Get(ctx, memPrefix+"/", clientv3.WithPrefix())
+	if err != nil {
+		return err
+	}
+	var key string
+	var tmpl corev1beta1.InternalSecret
+	for _, kv := range resp.Kvs {
+		if !strings.HasSuffix(string(kv.Key), "/bench-mem/tmpl") {
+			continue
+		}
+		key = string(kv.Key)
+		if err := json.Unmarshal(kv.Value, &tmpl); err != nil {
+			return fmt.Errorf("stored template is not plain JSON (encrypted?): %w", err)
+		}
+		if again, err := encodeStored(&tmpl); err != nil || !bytes.Equal(again, kv.Value) {
+			return fmt.Errorf("re-encoding the stored template does not give the stored bytes (%v)", err)
+		}
+	}
+	if key == "" {
+		return fmt.Errorf("template not found under %s", memPrefix)
+	}
+	keyPrefix := strings.TrimSuffix(key, "tmpl")
+
+	stored := 1
+	for _, n := range counts {
+		start := time.Now()
+		if err := putClones(ctx, cli, keyPrefix, &tmpl, stored, n); err != nil {
+			return err
+		}
+		r := memRow{load: time.Since(start)}
+		stored = max(stored, n)
+		cnt, err := cli.Get(ctx, keyPrefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err != nil {
+			return err
+		}
+		r.objects = cnt.Count
+		if err := e.coldStart(ctx, &r); err != nil {
+			return err
+		}
+		out.memRows = append(out.memRows, r)
+	}
+	return nil
+}
+
+// encodeStored encodes like the server's JSON serializer (encoding/json with a newline).
+func encodeStored(s *corev1beta1.InternalSecret) ([]byte, error) {
+	var buf bytes.Buffer
+	err := json.NewEncoder(&buf).Encode(s)
+	return buf.Bytes(), err
+}
+
+// putClones writes clones m-from..m-(to-1) of tmpl (new name, uid and random data) in
+// transactions of 100 from 4 goroutines.
+func putClones(ctx context.Context, cli *clientv3.Client, keyPrefix string, tmpl *corev1beta1.InternalSecret, from, to int) error {
+	const batch, par = 100, 4
+	next := make(chan int)
+	errs := make(chan error, par)
+	var wg sync.WaitGroup
+	for w := 0; w < par; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for first := range next {
+				var ops []clientv3.Op
+				for i := first; i < min(first+batch, to); i++ {
+					s := tmpl.DeepCopy()
+					s.Name = fmt.Sprintf("m-%d", i)
+					s.UID = types.UID(uuid.NewUUID())
+					b := make([]byte, 1024)
+					_, _ = rand.Read(b)
+					s.Data = map[string][]byte{"data": b}
+					v, err := encodeStored(s)
+					if err != nil {
+						errs <- err
+						return
+					}
+					ops = append(ops, clientv3.OpPut(keyPrefix+s.Name, string(v)))
+				}
+				if _, err := cli.Txn(ctx).Then(ops...).Commit(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := from; i < to; i += batch {
+		select {
+		case next <- i:
+		case err = <-errs:
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	select {
+	case err = <-errs:
+	default:
+	}
+	return err
+}
+
+// coldStart starts the server on the stored objects and fills in the timings and memory.
+func (e *env) coldStart(ctx context.Context, r *memRow) error {
+	p, _, err := e.startGarden(*serverBin, "garden-mem", memPrefix)
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	r.readyz = time.Since(p.start) // startGarden returns as soon as /readyz answers 200 (50 ms polls)
+	// A new port on every start: a new client.
+	t, err := newTarget("mem", e.path("garden-mem.kubeconfig"), gvrInternal, "InternalSecret", "bench-mem")
+	if err != nil {
+		return err
+	}
+	// The watch cache counts its completed initializations (a list with resourceVersion=0 is no
+	// signal: before the cache is ready it goes to etcd).
+	const inits = `apiserver_watch_cache_initializations_total{group="core.gardener.cloud",resource="internalsecrets"}`
+	if err := poll(ctx, 5*time.Minute, "watch cache initialized", func() (bool, error) {
+		return metric(t, inits) >= 1, nil
+	}); err != nil {
+		return err
+	}
+	r.cacheReady = time.Since(p.start)
+	time.Sleep(5 * time.Second) // let the start-up garbage be collected
+	r.rssKiB = procStatusKiB(p.cmd.Process.Pid, "VmRSS:")
+	r.heapBytes = int64(metric(t, "go_memstats_heap_inuse_bytes"))
+	r.cacheInit = time.Duration(metric(t, `apiserver_watch_cache_initialization_duration_seconds_sum{group="core.gardener.cloud",resource="internalsecrets"}`) * float64(time.Second))
+	return nil
+}
+
+func procStatusKiB(pid int, field string) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if fs := strings.Fields(s.Text()); len(fs) >= 2 && fs[0] == field {
+			v, _ := strconv.ParseInt(fs[1], 10, 64)
+			return v
+		}
+	}
+	return 0
+}
+
+// metric reads one sample (name with its labels, as exposed) from the server's /metrics.
+func metric(t *target, sample string) float64 {
+	resp, err := t.http.Get(t.host + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	s := bufio.NewScanner(resp.Body)
+	s.Buffer(make([]byte, 1<<20), 1<<20)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), sample+" "); ok {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return f
+		}
+	}
+	return 0
+}
