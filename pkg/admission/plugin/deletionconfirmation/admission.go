@@ -18,9 +18,6 @@ import (
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/admission/initializer"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
-	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
-	"github.com/garden-apiserver/garden-apiserver/pkg/generated/informers/externalversions"
-	listers "github.com/garden-apiserver/garden-apiserver/pkg/generated/listers/core/v1beta1"
 )
 
 const (
@@ -38,8 +35,7 @@ func Register(plugins *admission.Plugins) {
 // Plugin denies deletion of unconfirmed Shoots.
 type Plugin struct {
 	*admission.Handler
-	shoots listers.ShootLister
-	client versioned.Interface
+	initializer.ShootReader
 }
 
 var (
@@ -48,30 +44,10 @@ var (
 	_ initializer.WantsCoreClientSet       = &Plugin{}
 )
 
-// New returns the plugin; it needs the core informer factory before use.
+// New returns the plugin; it needs the core informer factory and client before use.
 func New() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Delete)}
-}
-
-// SetCoreInformerFactory takes the Shoot lister, used to check whole collections.
-func (p *Plugin) SetCoreInformerFactory(f externalversions.SharedInformerFactory) {
-	informer := f.Core().V1beta1().Shoots()
-	p.shoots = informer.Lister()
-	p.SetReadyFunc(informer.Informer().HasSynced)
-}
-
-// SetCoreClientSet takes the client for live reads when the cache may lag behind.
-func (p *Plugin) SetCoreClientSet(c versioned.Interface) { p.client = c }
-
-// ValidateInitialization checks that the plugin got its lister and client.
-func (p *Plugin) ValidateInitialization() error {
-	if p.shoots == nil {
-		return errors.New("missing shoot lister")
-	}
-	if p.client == nil {
-		return errors.New("missing core client")
-	}
-	return nil
+	h := admission.NewHandler(admission.Delete)
+	return &Plugin{Handler: h, ShootReader: initializer.NewShootReader(h)}
 }
 
 // Validate denies deleting a Shoot that is not confirmed. The storage calls it with the very
@@ -106,7 +82,7 @@ func (p *Plugin) validateCollection(ctx context.Context, a admission.Attributes,
 	if !p.WaitForReady() {
 		return forbidden(errors.New("not yet ready to handle request"))
 	}
-	all, err := p.shoots.Shoots(a.GetNamespace()).List(labels.Everything())
+	all, err := p.Lister.Shoots(a.GetNamespace()).List(labels.Everything())
 	if err != nil {
 		return apierrors.NewInternalError(err)
 	}
@@ -117,7 +93,7 @@ func (p *Plugin) validateCollection(ctx context.Context, a admission.Attributes,
 			continue
 		}
 		// The cache may not have seen a confirmation set a moment ago: ask the storage.
-		live, err := p.client.CoreV1beta1().Shoots(s.Namespace).Get(ctx, s.Name, metav1.GetOptions{})
+		live, err := p.Client.CoreV1beta1().Shoots(s.Namespace).Get(ctx, s.Name, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
 			continue

@@ -17,9 +17,6 @@ import (
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/admission/initializer"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
-	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
-	"github.com/garden-apiserver/garden-apiserver/pkg/generated/informers/externalversions"
-	listers "github.com/garden-apiserver/garden-apiserver/pkg/generated/listers/core/v1beta1"
 )
 
 // PluginName is the name of the plugin in --enable-admission-plugins and friends.
@@ -40,8 +37,7 @@ func Register(plugins *admission.Plugins) {
 // Plugin protects the CA InternalSecrets of existing Shoots.
 type Plugin struct {
 	*admission.Handler
-	shoots listers.ShootLister
-	client versioned.Interface
+	initializer.ShootReader
 }
 
 var (
@@ -52,28 +48,8 @@ var (
 
 // New returns the plugin; it needs the core informer factory and client before use.
 func New() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Update, admission.Delete)}
-}
-
-// SetCoreInformerFactory takes the Shoot lister.
-func (p *Plugin) SetCoreInformerFactory(f externalversions.SharedInformerFactory) {
-	informer := f.Core().V1beta1().Shoots()
-	p.shoots = informer.Lister()
-	p.SetReadyFunc(informer.Informer().HasSynced)
-}
-
-// SetCoreClientSet takes the client for live reads of Shoots the cache has not seen yet.
-func (p *Plugin) SetCoreClientSet(c versioned.Interface) { p.client = c }
-
-// ValidateInitialization checks that the plugin got its lister and client.
-func (p *Plugin) ValidateInitialization() error {
-	if p.shoots == nil {
-		return errors.New("missing shoot lister")
-	}
-	if p.client == nil {
-		return errors.New("missing core client")
-	}
-	return nil
+	h := admission.NewHandler(admission.Update, admission.Delete)
+	return &Plugin{Handler: h, ShootReader: initializer.NewShootReader(h)}
 }
 
 // Validate denies deleting <shoot>.ca-client / <shoot>.ca-cluster, or removing (or emptying)
@@ -146,14 +122,14 @@ func removedKeys(old, updated *core.InternalSecret) []string {
 // ago still protects its secrets. A Shoot being deleted no longer protects them, so its
 // finalizers can clean them up.
 func (p *Plugin) shootExists(ctx context.Context, namespace, name string) (bool, error) {
-	cached, err := p.shoots.Shoots(namespace).Get(name)
+	cached, err := p.Lister.Shoots(namespace).Get(name)
 	if err == nil {
 		return cached.DeletionTimestamp == nil, nil
 	}
 	if !apierrors.IsNotFound(err) {
 		return false, apierrors.NewInternalError(err)
 	}
-	live, err := p.client.CoreV1beta1().Shoots(namespace).Get(ctx, name, metav1.GetOptions{})
+	live, err := p.Client.CoreV1beta1().Shoots(namespace).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return false, nil
 	}
