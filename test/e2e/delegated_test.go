@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+	"github.com/garden-apiserver/garden-apiserver/test/procs"
 )
 
 func examplePath(name string) string { return filepath.Join(env.root, "artifacts", "examples", name) }
@@ -312,8 +313,8 @@ func TestServingContinuesWhenAReplicaStops(t *testing.T) {
 	}()
 	time.Sleep(time.Second)
 	toB := env.proxy.forwarded(b.addr())
-	a.proc.stop()
-	t.Logf("replica A stopped: %v", a.proc.err)
+	a.proc.Stop()
+	t.Logf("replica A stopped: %v", a.proc.Err())
 	time.Sleep(3 * time.Second)
 	close(stop)
 	wg.Wait()
@@ -340,7 +341,7 @@ func TestServingContinuesWhenAReplicaStops(t *testing.T) {
 
 // TestDelegatedServerRefusesToStartWithoutItsCluster: the pre-flight check of pkg/apiserver.
 func TestDelegatedServerRefusesToStartWithoutItsCluster(t *testing.T) {
-	closed, err := freePort()
+	closed, err := procs.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +360,7 @@ func TestDelegatedServerRefusesToStartWithoutItsCluster(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			port, err := freePort()
+			port, err := procs.FreePort()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -374,20 +375,20 @@ func TestDelegatedServerRefusesToStartWithoutItsCluster(t *testing.T) {
 				t.Fatal(err)
 			}
 			select {
-			case <-p.done:
+			case <-p.Done():
 			case <-time.After(30 * time.Second):
-				p.stop()
-				t.Fatalf("the server did not exit within 30s; log %s:\n%s", p.logPath, tail(p.logPath, 20))
+				p.Stop()
+				t.Fatalf("the server did not exit within 30s; log %s:\n%s", p.LogPath, procs.Tail(p.LogPath, 20))
 			}
-			if p.err == nil {
+			if p.Err() == nil {
 				t.Fatalf("the server exited with status 0, want an error")
 			}
-			log, _ := os.ReadFile(p.logPath)
+			log, _ := os.ReadFile(p.LogPath)
 			assertContains(t, string(log), c.want...)
 			if strings.Contains(string(log), "Serving securely") {
 				t.Errorf("the server served before giving up:\n%s", log)
 			}
-			t.Logf("exited after %s: %v", time.Since(start).Round(100*time.Millisecond), p.err)
+			t.Logf("exited after %s: %v", time.Since(start).Round(100*time.Millisecond), p.Err())
 		})
 	}
 }

@@ -5,27 +5,24 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+	"github.com/garden-apiserver/garden-apiserver/test/procs"
 )
 
 const (
@@ -141,7 +138,7 @@ func (e *environment) setup() error {
 	}
 
 	for i, name := range []string{"a", "b"} {
-		port, err := freePort()
+		port, err := procs.FreePort()
 		if err != nil {
 			return err
 		}
@@ -289,63 +286,18 @@ func issueWithKey(ca *pki.CA, leaf pki.Leaf, key crypto.Signer, certPath, keyPat
 
 // --- processes ---
 
-type process struct {
-	name    string
-	cmd     *exec.Cmd
-	logPath string
-	done    chan struct{}
-	err     error
-}
+type process = procs.Process
 
 // start runs bin with args, its output appended to <name>.log in the environment's directory.
 func (e *environment) start(name, bin string, args ...string) (*process, error) {
-	logPath := e.path(name + ".log")
-	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	p, err := procs.Start(name, e.path(name+".log"), bin, args...)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "=== %s %s %s\n", time.Now().Format(time.RFC3339), bin, strings.Join(args, " "))
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	// If the test binary dies, its children die with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		_ = log.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		_ = log.Close()
-		close(p.done)
-	}()
 	e.mu.Lock()
 	e.procs = append(e.procs, p)
 	e.mu.Unlock()
 	return p, nil
-}
-
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop sends SIGTERM and waits for the process, killing it after 20 s.
-func (p *process) stop() {
-	if p.exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
 }
 
 func (e *environment) teardown() {
@@ -357,7 +309,7 @@ func (e *environment) teardown() {
 	e.mu.Unlock()
 	// Reverse start order: servers before etcd.
 	for i := len(procs) - 1; i >= 0; i-- {
-		procs[i].stop()
+		procs[i].Stop()
 	}
 }
 
@@ -366,76 +318,16 @@ func (e *environment) dumpLogs(w io.Writer) {
 	logs, _ := filepath.Glob(e.path("*.log"))
 	sort.Strings(logs)
 	for _, l := range logs {
-		fmt.Fprintf(w, "\n----- last lines of %s -----\n%s", l, tail(l, 40))
+		fmt.Fprintf(w, "\n----- last lines of %s -----\n%s", l, procs.Tail(l, 40))
 	}
-}
-
-func tail(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error() + "\n"
-	}
-	lines := strings.SplitAfter(string(data), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// waitHealthy polls url until it answers 200, p exits, or timeout passes.
-func waitHealthy(p *process, url string, caFile, token string, timeout time.Duration) error {
-	tlsConfig := &tls.Config{}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return err
-		}
-		tlsConfig.RootCAs = x509.NewCertPool()
-		tlsConfig.RootCAs.AppendCertsFromPEM(pem)
-	}
-	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig}}
-	defer client.CloseIdleConnections()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		if p.exited() {
-			return fmt.Errorf("%s exited (%v) before %s answered; log %s:\n%s", p.name, p.err, url, p.logPath, tail(p.logPath, 30))
-		}
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := client.Do(req)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = fmt.Sprintf("%d: %s", resp.StatusCode, body)
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return fmt.Errorf("%s: %s did not answer 200 within %s (last: %s); log %s", p.name, url, timeout, last, p.logPath)
 }
 
 func (e *environment) startEtcd() error {
-	clientPort, err := freePort()
+	clientPort, err := procs.FreePort()
 	if err != nil {
 		return err
 	}
-	peerPort, err := freePort()
+	peerPort, err := procs.FreePort()
 	if err != nil {
 		return err
 	}
@@ -451,7 +343,7 @@ func (e *environment) startEtcd() error {
 	if err != nil {
 		return err
 	}
-	return waitHealthy(p, e.etcdURL+"/health", "", "", 30*time.Second)
+	return procs.WaitHealthy(p, e.etcdURL+"/health", "", "", 30*time.Second)
 }
 
 // kubeAPIServerArgs are the flags both kube-apiservers share.
@@ -469,7 +361,7 @@ func (e *environment) kubeAPIServerArgs(port int, extra ...string) []string {
 }
 
 func (e *environment) startHostKubeAPIServer() (*kubeAPIServer, error) {
-	port, err := freePort()
+	port, err := procs.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -494,11 +386,11 @@ func (e *environment) startHostKubeAPIServer() (*kubeAPIServer, error) {
 		return nil, err
 	}
 	k := &kubeAPIServer{port: port, proc: p}
-	return k, waitHealthy(p, k.url()+"/readyz", e.path("host-ca.crt"), users["admin"].token, 90*time.Second)
+	return k, procs.WaitHealthy(p, k.url()+"/readyz", e.path("host-ca.crt"), users["admin"].token, 90*time.Second)
 }
 
 func (e *environment) startShootKubeAPIServer() (*kubeAPIServer, error) {
-	port, err := freePort()
+	port, err := procs.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -515,7 +407,7 @@ func (e *environment) startShootKubeAPIServer() (*kubeAPIServer, error) {
 	}
 	k := &kubeAPIServer{port: port, proc: p}
 	// Anonymous: /readyz is public (system:public-info-viewer).
-	return k, waitHealthy(p, k.url()+"/readyz", e.shootClusterCAF, "", 90*time.Second)
+	return k, procs.WaitHealthy(p, k.url()+"/readyz", e.shootClusterCAF, "", 90*time.Second)
 }
 
 func (e *environment) startReplica(r *replica) error {
@@ -525,7 +417,7 @@ func (e *environment) startReplica(r *replica) error {
 	}
 	r.proc = p
 	// /readyz is reachable anonymously (the probes of the Deployment rely on it).
-	return waitHealthy(p, fmt.Sprintf("https://%s/readyz", r.addr()), e.servingCAFile, "", 60*time.Second)
+	return procs.WaitHealthy(p, fmt.Sprintf("https://%s/readyz", r.addr()), e.servingCAFile, "", 60*time.Second)
 }
 
 // --- kubeconfigs and kubectl ---

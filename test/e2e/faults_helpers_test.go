@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +27,7 @@ import (
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
+	"github.com/garden-apiserver/garden-apiserver/test/procs"
 )
 
 // Helpers of faults_test.go: processes the tests start and kill, a writer that records what was
@@ -46,7 +46,7 @@ type gardenServer struct {
 // newGarden prepares a standalone server on its own state directory; start runs it.
 func newGarden(t *testing.T, name string, extra ...string) *gardenServer {
 	t.Helper()
-	port, err := freePort()
+	port, err := procs.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func newGarden(t *testing.T, name string, extra ...string) *gardenServer {
 	t.Cleanup(func() {
 		tr.CloseIdleConnections()
 		if s.proc != nil {
-			s.proc.stop()
+			s.proc.Stop()
 		}
 	})
 	return s
@@ -77,8 +77,8 @@ func (s *gardenServer) start(t *testing.T) time.Duration {
 	}
 	s.proc = p
 	caFile := filepath.Join(s.stateDir, "pki", "serving-ca.crt")
-	waitFor(t, 30*time.Second, s.name+" writing its serving CA", func() bool { _, err := os.Stat(caFile); return err == nil || p.exited() })
-	if err := waitHealthy(p, s.url()+"/readyz", caFile, "", 60*time.Second); err != nil {
+	waitFor(t, 30*time.Second, s.name+" writing its serving CA", func() bool { _, err := os.Stat(caFile); return err == nil || p.Exited() })
+	if err := procs.WaitHealthy(p, s.url()+"/readyz", caFile, "", 60*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	return time.Since(begin)
@@ -129,16 +129,11 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-func kill9(p *process) {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
-}
-
 func assertNoPanic(t *testing.T, p *process) {
 	t.Helper()
-	for _, line := range strings.Split(readFile(t, p.logPath), "\n") {
+	for _, line := range strings.Split(readFile(t, p.LogPath), "\n") {
 		if strings.Contains(strings.ToLower(line), "panic") && !strings.Contains(line, "panicked: false") {
-			t.Errorf("%s logged a panic: %s", p.name, line)
+			t.Errorf("%s logged a panic: %s", p.Name, line)
 		}
 	}
 }
@@ -169,7 +164,7 @@ func newEtcd(t *testing.T, prefix string, n int, scheme string, extra ...string)
 	ports := map[int]bool{}
 	port := func() int {
 		for {
-			p, err := freePort()
+			p, err := procs.FreePort()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -194,7 +189,7 @@ func newEtcd(t *testing.T, prefix string, n int, scheme string, extra ...string)
 		m.args = append(append(m.args, "--initial-cluster="+strings.Join(cluster, ",")), extra...)
 		t.Cleanup(func() {
 			if m.proc != nil {
-				m.proc.stop()
+				m.proc.Stop()
 			}
 		})
 	}
@@ -217,8 +212,8 @@ func startEtcd(t *testing.T, client *http.Client, members ...*etcdMember) {
 	}
 	for _, m := range members {
 		waitFor(t, 30*time.Second, m.name+" healthy", func() bool {
-			if m.proc.exited() {
-				t.Fatalf("%s exited: %v\n%s", m.name, m.proc.err, tail(m.proc.logPath, 20))
+			if m.proc.Exited() {
+				t.Fatalf("%s exited: %v\n%s", m.name, m.proc.Err(), procs.Tail(m.proc.LogPath, 20))
 			}
 			resp, err := client.Get(m.clientURL + "/health")
 			if err != nil {
@@ -237,7 +232,7 @@ func etcdLeader(t *testing.T, members []*etcdMember) *etcdMember {
 	var leader *etcdMember
 	waitFor(t, 10*time.Second, "an etcd leader", func() bool {
 		for _, m := range members {
-			if m.proc.exited() {
+			if m.proc.Exited() {
 				continue
 			}
 			resp, err := client.Post(m.clientURL+"/v3/maintenance/status", "application/json", strings.NewReader("{}"))

@@ -20,6 +20,7 @@ import (
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+	"github.com/garden-apiserver/garden-apiserver/test/procs"
 )
 
 // Fault tests of issue 8: each test runs its own etcd and standalone garden-apiserver processes,
@@ -43,7 +44,7 @@ func TestEtcdOutageLosesNoAcknowledgedWrite(t *testing.T) {
 	time.Sleep(3 * time.Second)
 
 	killed := time.Now()
-	kill9(etcd[0].proc)
+	etcd[0].proc.Kill()
 	acksAtKill := w.ackCount()
 	readyz := ""
 	waitFor(t, 10*time.Second, "/readyz failing on the etcd check", func() bool {
@@ -63,8 +64,8 @@ func TestEtcdOutageLosesNoAcknowledgedWrite(t *testing.T) {
 		return code == http.StatusOK
 	})
 	recovery := time.Since(etcdUp)
-	if s.proc.exited() {
-		t.Fatalf("the server exited: %v", s.proc.err)
+	if s.proc.Exited() {
+		t.Fatalf("the server exited: %v", s.proc.Err())
 	}
 	<-done
 	if after := w.acksSince(restarted); after == 0 {
@@ -131,7 +132,7 @@ func TestEtcdMemberLossIsInvisible(t *testing.T) {
 			victim = etcd[(indexOf(etcd, leader)+1)%len(etcd)]
 		}
 		killed := time.Now()
-		kill9(victim.proc)
+		victim.proc.Kill()
 		time.Sleep(20 * time.Second)
 		acks, stall := w.acksSince(killed), w.longestGap(killed, time.Now())
 		t.Logf("killed the %s %s: %d writes acknowledged in the 20 s after, longest time without an acknowledgement %s",
@@ -190,7 +191,7 @@ func serverCrash(t *testing.T, s *gardenServer) {
 	waitFor(t, 15*time.Second, "first acknowledged writes", func() bool { return w.ackCount() >= 40 })
 	time.Sleep(3 * time.Second)
 
-	kill9(s.proc)
+	s.proc.Kill()
 	var firstErr error
 	select {
 	case firstErr = <-firstEnd:
@@ -308,23 +309,23 @@ func TestEtcdOverTLSWithClientCertificates(t *testing.T) {
 	var code int
 	var body string
 	started := time.Now()
-	for end := started.Add(30 * time.Second); time.Now().Before(end) && !p.exited(); time.Sleep(500 * time.Millisecond) {
+	for end := started.Add(30 * time.Second); time.Now().Before(end) && !p.Exited(); time.Sleep(500 * time.Millisecond) {
 		if code, body = bad.get("/readyz?verbose"); code == http.StatusOK {
 			t.Fatalf("the server without an etcd client certificate became ready:\n%s", body)
 		}
 	}
 	switch {
-	case p.exited():
-		t.Logf("the server without an etcd client certificate exited after %s (%v): %s", time.Since(started).Round(time.Second), p.err, clip(strings.TrimSpace(tail(p.logPath, 2)), 300))
+	case p.Exited():
+		t.Logf("the server without an etcd client certificate exited after %s (%v): %s", time.Since(started).Round(time.Second), p.Err(), clip(strings.TrimSpace(procs.Tail(p.LogPath, 2)), 300))
 	case code != 0 && !strings.Contains(body, "[-]etcd"):
 		t.Errorf("/readyz of the server without an etcd client certificate answers %d without naming etcd:\n%s", code, body)
 	default:
 		t.Logf("the server without an etcd client certificate stayed unready for 30 s (/readyz %d):\n%s", code, readyzFailures(body))
 	}
-	if !strings.Contains(readFile(t, p.logPath), "tls: certificate required") {
-		t.Errorf("the server's log does not show etcd refusing it for the missing certificate: %s", p.logPath)
+	if !strings.Contains(readFile(t, p.LogPath), "tls: certificate required") {
+		t.Errorf("the server's log does not show etcd refusing it for the missing certificate: %s", p.LogPath)
 	}
-	if n := strings.Count(readFile(t, etcd[0].proc.logPath), "client didn't provide a certificate"); n == 0 {
+	if n := strings.Count(readFile(t, etcd[0].proc.LogPath), "client didn't provide a certificate"); n == 0 {
 		t.Errorf("etcd logged no rejected handshake without a client certificate")
 	} else {
 		t.Logf("etcd rejected %d handshakes without a client certificate", n)
@@ -349,7 +350,7 @@ func TestPriorityAndFairnessIsolatesAFloodingUser(t *testing.T) {
 		"metadata":{"name":"target","namespace":"faults-apf"},"data":{"v":"dGFyZ2V0"}}`, "apply", "-f", "-")
 	schemaUID := strings.TrimSpace(mustKubectl(t, "admin", "get", "flowschema", "faults-apf", "-o", "jsonpath={.metadata.uid}"))
 
-	port, err := freePort()
+	port, err := procs.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +364,7 @@ func TestPriorityAndFairnessIsolatesAFloodingUser(t *testing.T) {
 	if err := env.startReplica(r); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(r.proc.stop)
+	t.Cleanup(r.proc.Stop)
 
 	// Straight to the replica as the front proxy (the aggregator would add its own limits).
 	client := httpsClient(t, env.servingCAFile, env.path("front-proxy-client.crt"), env.path("front-proxy-client.key"))

@@ -146,7 +146,7 @@ func TestAdminKubeconfigWithClusterCAFromConfigMap(t *testing.T) {
 func assertReplicasWereNeverForbidden(t *testing.T) {
 	t.Helper()
 	for _, r := range env.replicas {
-		log, err := os.ReadFile(r.proc.logPath)
+		log, err := os.ReadFile(r.proc.LogPath)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,6 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+
+	"github.com/garden-apiserver/garden-apiserver/test/procs"
 )
 
 // target is one kind of object on one server; every target is driven by the same dynamic
@@ -140,7 +142,7 @@ func runCompare(ctx context.Context) error {
 	fail := func(err error) error {
 		for _, n := range []string{"etcd", "kube-apiserver", "garden", "garden-mem"} {
 			if _, serr := os.Stat(e.path(n + ".log")); serr == nil {
-				fmt.Fprintf(os.Stderr, "----- %s.log -----\n%s\n", n, tailFile(e.path(n+".log"), 20))
+				fmt.Fprintf(os.Stderr, "----- %s.log -----\n%s\n", n, procs.Tail(e.path(n+".log"), 20))
 			}
 		}
 		return err
@@ -227,7 +229,7 @@ func runCompare(ctx context.Context) error {
 	out.rows = append(out.rows, lrows...)
 	out.compareVerdicts(conc)
 
-	garden.stop()
+	garden.Stop()
 	if *memObjects != "" {
 		step("memory and cold start")
 		if err := e.memory(ctx, out); err != nil {

@@ -3,19 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -24,6 +19,7 @@ import (
 	"k8s.io/client-go/util/flowcontrol"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+	"github.com/garden-apiserver/garden-apiserver/test/procs"
 )
 
 // The side-by-side environment: one etcd, one kube-apiserver, our server in delegated mode on the
@@ -36,12 +32,7 @@ const (
 	gardenSvcNS   = "default"
 )
 
-type proc struct {
-	name  string
-	cmd   *exec.Cmd
-	start time.Time
-	done  chan struct{}
-}
+type proc = procs.Process
 
 type env struct {
 	dir      string
@@ -56,50 +47,16 @@ type env struct {
 
 func (e *env) path(name string) string { return filepath.Join(e.dir, name) }
 
-func freeLoopbackPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // run starts bin with its output in <name>.log; the child is killed if this process dies.
 func (e *env) run(name, bin string, args ...string) (*proc, error) {
-	log, err := os.OpenFile(e.path(name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	p, err := procs.Start(name, e.path(name+".log"), bin, args...)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p := &proc{name: name, cmd: cmd, start: time.Now(), done: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		_ = log.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	go func() { _ = cmd.Wait(); _ = log.Close(); close(p.done) }()
 	e.mu.Lock()
 	e.procs = append(e.procs, p)
 	e.mu.Unlock()
 	return p, nil
-}
-
-// stop ends p with SIGTERM, then SIGKILL after 20 s.
-func (p *proc) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
 }
 
 func (e *env) teardown() {
@@ -107,46 +64,8 @@ func (e *env) teardown() {
 	procs := slices.Clone(e.procs)
 	e.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
-		procs[i].stop()
+		procs[i].Stop()
 	}
-}
-
-// waitOK polls url until it answers 200, the process exits, or timeout passes.
-func (e *env) waitOK(p *proc, url, caFile string, timeout time.Duration) error {
-	tc := &tls.Config{}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return err
-		}
-		tc.RootCAs = x509.NewCertPool()
-		tc.RootCAs.AppendCertsFromPEM(pem)
-	}
-	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
-	defer c.CloseIdleConnections()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited before %s answered; see %s", p.name, url, e.path(p.name+".log"))
-		default:
-		}
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
-		req.Header.Set("Authorization", "Bearer "+adminToken)
-		resp, err := c.Do(req)
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("%s: %s not 200 within %s (last: %s); see %s", p.name, url, timeout, last, e.path(p.name+".log"))
 }
 
 func (e *env) certificates() error {
@@ -207,11 +126,11 @@ func (e *env) certificates() error {
 }
 
 func (e *env) startEtcd(bin string) error {
-	cp, err := freeLoopbackPort()
+	cp, err := procs.FreePort()
 	if err != nil {
 		return err
 	}
-	pp, err := freeLoopbackPort()
+	pp, err := procs.FreePort()
 	if err != nil {
 		return err
 	}
@@ -225,11 +144,11 @@ func (e *env) startEtcd(bin string) error {
 	if err != nil {
 		return err
 	}
-	return e.waitOK(p, e.etcdURL+"/health", "", 30*time.Second)
+	return procs.WaitHealthy(p, e.etcdURL+"/health", "", adminToken, 30*time.Second)
 }
 
 func (e *env) startKubeAPIServer(bin string) error {
-	port, err := freeLoopbackPort()
+	port, err := procs.FreePort()
 	if err != nil {
 		return err
 	}
@@ -254,7 +173,7 @@ func (e *env) startKubeAPIServer(bin string) error {
 		return err
 	}
 	e.kas = p
-	if err := e.waitOK(p, e.kasURL+"/readyz", e.path("host-ca.crt"), 120*time.Second); err != nil {
+	if err := procs.WaitHealthy(p, e.kasURL+"/readyz", e.path("host-ca.crt"), adminToken, 120*time.Second); err != nil {
 		return err
 	}
 	return writeTokenKubeconfig(e.path("admin.kubeconfig"), e.kasURL, e.path("host-ca.crt"))
@@ -263,7 +182,7 @@ func (e *env) startKubeAPIServer(bin string) error {
 // startGarden starts our server in delegated mode (admin token kubeconfig for the cluster) and
 // returns it once /readyz answers.
 func (e *env) startGarden(bin, name, prefix string) (*proc, string, error) {
-	port, err := freeLoopbackPort()
+	port, err := procs.FreePort()
 	if err != nil {
 		return nil, "", err
 	}
@@ -277,7 +196,7 @@ func (e *env) startGarden(bin, name, prefix string) (*proc, string, error) {
 		return nil, "", err
 	}
 	url := fmt.Sprintf("https://127.0.0.1:%d", port)
-	if err := e.waitOK(p, url+"/readyz", e.servingC, 120*time.Second); err != nil {
+	if err := procs.WaitHealthy(p, url+"/readyz", e.servingC, adminToken, 120*time.Second); err != nil {
 		return nil, "", err
 	}
 	return p, url, writeTokenKubeconfig(e.path(name+".kubeconfig"), url, e.servingC)
@@ -325,20 +244,11 @@ func poll(ctx context.Context, timeout time.Duration, what string, fn func() (bo
 	}
 }
 
-func tailFile(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(string(b), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
 // cpuTime is the CPU time (user and system) the processes have used so far.
 func cpuTime(ps ...*proc) time.Duration {
 	var ticks int64
 	for _, p := range ps {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Cmd.Process.Pid))
 		if err != nil {
 			continue
 		}

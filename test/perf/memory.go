@@ -54,7 +54,7 @@ func (e *env) memory(ctx context.Context, out *compareOut) error {
 	if _, err := t.dyn.Resource(gvrInternal).Namespace(t.ns).Create(ctx, t.object("tmpl"), metav1.CreateOptions{}); err != nil {
 		return err
 	}
-	p.stop()
+	p.Stop()
 
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.etcdURL}, DialTimeout: 5 * time.Second})
 	if err != nil {
@@ -173,8 +173,8 @@ func (e *env) coldStart(ctx context.Context, r *memRow) error {
 	if err != nil {
 		return err
 	}
-	defer p.stop()
-	r.readyz = time.Since(p.start) // startGarden returns as soon as /readyz answers 200 (50 ms polls)
+	defer p.Stop()
+	r.readyz = time.Since(p.Started) // startGarden returns as soon as /readyz answers 200 (50 ms polls)
 	// A new port on every start: a new client.
 	t, err := newTarget("mem", e.path("garden-mem.kubeconfig"), gvrInternal, "InternalSecret", "bench-mem")
 	if err != nil {
@@ -188,9 +188,9 @@ func (e *env) coldStart(ctx context.Context, r *memRow) error {
 	}); err != nil {
 		return err
 	}
-	r.cacheReady = time.Since(p.start)
+	r.cacheReady = time.Since(p.Started)
 	time.Sleep(5 * time.Second) // let the start-up garbage be collected
-	r.rssKiB = procStatusKiB(p.cmd.Process.Pid, "VmRSS:")
+	r.rssKiB = procStatusKiB(p.Cmd.Process.Pid, "VmRSS:")
 	r.heapBytes = int64(metric(t, "go_memstats_heap_inuse_bytes"))
 	r.cacheInit = time.Duration(metric(t, `apiserver_watch_cache_initialization_duration_seconds_sum{group="core.gardener.cloud",resource="internalsecrets"}`) * float64(time.Second))
 	return nil
