@@ -47,8 +47,8 @@ type environment struct {
 	dir  string // logs, certificates, kubeconfigs
 	bins binaries
 
-	mu    sync.Mutex
-	procs []*process
+	mu    sync.Mutex // kubectl.log
+	procs procs.Group
 
 	etcdURL string
 	kas     *kubeAPIServer // the host cluster
@@ -89,7 +89,7 @@ func newEnvironment() (*environment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &environment{root: root, dir: dir, bins: bins}, nil
+	return &environment{root: root, dir: dir, bins: bins, procs: procs.Group{Dir: dir}}, nil
 }
 
 func (e *environment) path(name string) string { return filepath.Join(e.dir, name) }
@@ -290,27 +290,14 @@ type process = procs.Process
 
 // start runs bin with args, its output appended to <name>.log in the environment's directory.
 func (e *environment) start(name, bin string, args ...string) (*process, error) {
-	p, err := procs.Start(name, e.path(name+".log"), bin, args...)
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	e.procs = append(e.procs, p)
-	e.mu.Unlock()
-	return p, nil
+	return e.procs.Start(name, bin, args...)
 }
 
 func (e *environment) teardown() {
 	if e.proxy != nil {
 		e.proxy.close()
 	}
-	e.mu.Lock()
-	procs := append([]*process(nil), e.procs...)
-	e.mu.Unlock()
-	// Reverse start order: servers before etcd.
-	for i := len(procs) - 1; i >= 0; i-- {
-		procs[i].Stop()
-	}
+	e.procs.StopAll()
 }
 
 // dumpLogs prints the tail of every log.
@@ -322,28 +309,10 @@ func (e *environment) dumpLogs(w io.Writer) {
 	}
 }
 
-func (e *environment) startEtcd() error {
-	clientPort, err := procs.FreePort()
-	if err != nil {
-		return err
-	}
-	peerPort, err := procs.FreePort()
-	if err != nil {
-		return err
-	}
-	e.etcdURL = fmt.Sprintf("http://127.0.0.1:%d", clientPort)
-	peer := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
-	p, err := e.start("etcd", e.bins.etcd,
-		"--name=e2e", "--data-dir="+e.path("etcd-data"),
-		"--listen-client-urls="+e.etcdURL, "--advertise-client-urls="+e.etcdURL,
-		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
-		"--initial-cluster=e2e="+peer,
-		// A throw-away data directory: durability buys nothing here, speed does.
-		"--unsafe-no-fsync")
-	if err != nil {
-		return err
-	}
-	return procs.WaitHealthy(p, e.etcdURL+"/health", "", "", 30*time.Second)
+func (e *environment) startEtcd() (err error) {
+	// A throw-away data directory: durability buys nothing here, speed does.
+	e.etcdURL, _, err = e.procs.StartEtcd(e.bins.etcd, "etcd", "--unsafe-no-fsync")
+	return err
 }
 
 // kubeAPIServerArgs are the flags both kube-apiservers share.

@@ -121,7 +121,7 @@ func runCompare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e := &env{dir: dir}
+	e := &env{dir: dir, procs: &procs.Group{Dir: dir}}
 	// On SIGINT/SIGTERM stop the servers before exiting (deferred calls would not run).
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)

@@ -7,10 +7,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -41,32 +39,17 @@ type env struct {
 	servingC string // our serving CA file
 	kas      *proc
 
-	mu    sync.Mutex // procs: teardown may run from the signal handler
-	procs []*proc
+	procs *procs.Group
 }
 
 func (e *env) path(name string) string { return filepath.Join(e.dir, name) }
 
 // run starts bin with its output in <name>.log; the child is killed if this process dies.
 func (e *env) run(name, bin string, args ...string) (*proc, error) {
-	p, err := procs.Start(name, e.path(name+".log"), bin, args...)
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	e.procs = append(e.procs, p)
-	e.mu.Unlock()
-	return p, nil
+	return e.procs.Start(name, bin, args...)
 }
 
-func (e *env) teardown() {
-	e.mu.Lock()
-	procs := slices.Clone(e.procs)
-	e.mu.Unlock()
-	for i := len(procs) - 1; i >= 0; i-- {
-		procs[i].Stop()
-	}
-}
+func (e *env) teardown() { e.procs.StopAll() }
 
 func (e *env) certificates() error {
 	loop := []net.IP{net.ParseIP("127.0.0.1")}
@@ -125,26 +108,10 @@ func (e *env) certificates() error {
 	return pki.WriteFile(e.path("sa.key"), saPEM)
 }
 
-func (e *env) startEtcd(bin string) error {
-	cp, err := procs.FreePort()
-	if err != nil {
-		return err
-	}
-	pp, err := procs.FreePort()
-	if err != nil {
-		return err
-	}
-	e.etcdURL = fmt.Sprintf("http://127.0.0.1:%d", cp)
-	peer := fmt.Sprintf("http://127.0.0.1:%d", pp)
-	p, err := e.run("etcd", bin, "--name=bench", "--data-dir="+e.path("etcd-data"),
-		"--listen-client-urls="+e.etcdURL, "--advertise-client-urls="+e.etcdURL,
-		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer, "--initial-cluster=bench="+peer,
-		// Throw-away data, shared by every server under test: no fsync for any of them.
-		"--unsafe-no-fsync", "--quota-backend-bytes=8589934592")
-	if err != nil {
-		return err
-	}
-	return procs.WaitHealthy(p, e.etcdURL+"/health", "", adminToken, 30*time.Second)
+func (e *env) startEtcd(bin string) (err error) {
+	// Throw-away data, shared by every server under test: no fsync for any of them.
+	e.etcdURL, _, err = e.procs.StartEtcd(bin, "etcd", "--unsafe-no-fsync", "--quota-backend-bytes=8589934592")
+	return err
 }
 
 func (e *env) startKubeAPIServer(bin string) error {

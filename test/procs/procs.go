@@ -11,7 +11,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -150,4 +153,57 @@ func Tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "")
+}
+
+// Group starts processes with their logs in one directory and stops them together.
+type Group struct {
+	Dir string
+
+	mu    sync.Mutex // StopAll may run from a signal handler
+	procs []*Process
+}
+
+// Start runs bin with args, its output appended to <Dir>/<name>.log.
+func (g *Group) Start(name, bin string, args ...string) (*Process, error) {
+	p, err := Start(name, filepath.Join(g.Dir, name+".log"), bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	g.procs = append(g.procs, p)
+	g.mu.Unlock()
+	return p, nil
+}
+
+// StopAll stops every process in reverse start order: servers before the etcd they use.
+func (g *Group) StopAll() {
+	g.mu.Lock()
+	all := slices.Clone(g.procs)
+	g.mu.Unlock()
+	for i := len(all) - 1; i >= 0; i-- {
+		all[i].Stop()
+	}
+}
+
+// StartEtcd runs a single-member etcd on loopback, its data in <Dir>/<name>-data, and waits
+// until it is healthy. It returns the client URL.
+func (g *Group) StartEtcd(bin, name string, extra ...string) (string, *Process, error) {
+	clientPort, err := FreePort()
+	if err != nil {
+		return "", nil, err
+	}
+	peerPort, err := FreePort()
+	if err != nil {
+		return "", nil, err
+	}
+	client := fmt.Sprintf("http://127.0.0.1:%d", clientPort)
+	peer := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
+	p, err := g.Start(name, bin, append([]string{"--name=" + name, "--data-dir=" + filepath.Join(g.Dir, name+"-data"),
+		"--listen-client-urls=" + client, "--advertise-client-urls=" + client,
+		"--listen-peer-urls=" + peer, "--initial-advertise-peer-urls=" + peer,
+		"--initial-cluster=" + name + "=" + peer}, extra...)...)
+	if err != nil {
+		return "", nil, err
+	}
+	return client, p, WaitHealthy(p, client+"/health", "", "", 30*time.Second)
 }
