@@ -35,12 +35,18 @@ func TestMaxInFlightLimitAnswers429(t *testing.T) {
 
 	var admitted, throttled, withRetryAfter, other atomic.Int64
 	deadline := time.Now().Add(20 * time.Second)
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < 16; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < 500 && time.Now().Before(deadline) && throttled.Load() < 50; i++ {
+			for i := 0; i < 2000 && time.Now().Before(deadline); i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
 				resp, err := hc.Get(url)
 				if err != nil {
 					other.Add(1)
@@ -62,9 +68,10 @@ func TestMaxInFlightLimitAnswers429(t *testing.T) {
 			}
 		}()
 	}
-	// The admin's gets during the flood.
+	// The admin's gets during the flood; the flood stops once they are done and it has been
+	// throttled a few times.
 	var adminOK, adminFailed int
-	for time.Now().Before(deadline) && throttled.Load() < 50 {
+	for i := 0; i < 20 || (throttled.Load() < 20 && time.Now().Before(deadline)); i++ {
 		if _, err := s.Client.CoreV1beta1().InternalSecrets(ns).Get(context.Background(), "victim", metav1.GetOptions{}); err != nil {
 			adminFailed++
 		} else {
@@ -72,6 +79,7 @@ func TestMaxInFlightLimitAnswers429(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	close(stop)
 	wg.Wait()
 	t.Logf("flooder: %d admitted (403), %d throttled (429, %d with Retry-After), %d other; admin gets: %d ok, %d failed",
 		admitted.Load(), throttled.Load(), withRetryAfter.Load(), other.Load(), adminOK, adminFailed)
