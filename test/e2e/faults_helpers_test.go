@@ -353,9 +353,6 @@ func errClass(err error) string {
 		if s.Reason == "" {
 			class += "(no reason)"
 		}
-		if s.Code == http.StatusInternalServerError && (strings.Contains(s.Message, "etcdserver:") || strings.Contains(s.Message, "rpc error: code =")) {
-			class += " (etcd client)"
-		}
 		return class
 	}
 	msg := err.Error()
@@ -517,14 +514,15 @@ func goRun(f func()) <-chan struct{} {
 	return done
 }
 
-// waitFor polls cond every 100 ms and fails the test after timeout.
+// waitFor is eventually for a condition without an error to report.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	for end := time.Now().Add(timeout); !cond(); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatalf("%s: not within %s", what, timeout)
+	eventually(t, timeout, what, func() error {
+		if cond() {
+			return nil
 		}
-	}
+		return errors.New("condition not met")
+	})
 }
 
 func randomString(n int) string {

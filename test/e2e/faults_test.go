@@ -333,8 +333,9 @@ func TestEtcdOverTLSWithClientCertificates(t *testing.T) {
 }
 
 // TestPriorityAndFairnessIsolatesAFloodingUser: an extra delegated replica; one user floods it
-// with LISTs, another one's GETs still succeed. The server has no --max-requests-inflight flags
-// (the library defaults, 400+200, are APF's total), so a small priority level does the limiting.
+// with LISTs, another one's GETs still succeed. The replica keeps the default in-flight totals
+// (400+200); a small priority level for the test users does the limiting, as an operator would
+// configure it.
 func TestPriorityAndFairnessIsolatesAFloodingUser(t *testing.T) {
 	t.Logf("FlowSchemas of the host cluster (precedence, priority level, distinguisher):\n%s", mustKubectl(t, "admin", "get", "flowschemas", "--no-headers",
 		"-o", "custom-columns=NAME:.metadata.name,PRECEDENCE:.spec.matchingPrecedence,LEVEL:.spec.priorityLevelConfiguration.name,BY:.spec.distinguisherMethod.type"))
@@ -445,7 +446,7 @@ func TestPriorityAndFairnessIsolatesAFloodingUser(t *testing.T) {
 }
 
 // apfObjects: the test users may read InternalSecrets in faults-apf, and their requests get a
-// priority level of one seat, four 2-deep queues per flow and no borrowing.
+// priority level of a few seats, four 2-deep queues per flow (hand size) and no borrowing.
 const apfObjects = `
 apiVersion: v1
 kind: Namespace
