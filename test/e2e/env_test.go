@@ -243,15 +243,7 @@ func (e *environment) writeCertificates() error {
 	}
 	e.servingCAFile, e.shootClusterCAF = e.path("garden-serving-ca.crt"), e.path("shoot-cluster-ca.crt")
 
-	saKey, err := pki.NewKey(pki.ECDSAP256)
-	if err != nil {
-		return err
-	}
-	saPEM, err := pki.EncodeKey(saKey)
-	if err != nil {
-		return err
-	}
-	if err := pki.WriteFile(e.path("sa.key"), saPEM); err != nil {
+	if _, err := pki.WriteNewKey(e.path("sa.key")); err != nil {
 		return err
 	}
 	var tokens bytes.Buffer

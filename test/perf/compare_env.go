@@ -97,15 +97,8 @@ func (e *env) certificates() error {
 	if err := pki.WriteFile(e.path("tokens.csv"), []byte(adminToken+",admin,admin-uid,\"system:masters\"\n")); err != nil {
 		return err
 	}
-	saKey, err := pki.NewKey(pki.ECDSAP256)
-	if err != nil {
-		return err
-	}
-	saPEM, err := pki.EncodeKey(saKey)
-	if err != nil {
-		return err
-	}
-	return pki.WriteFile(e.path("sa.key"), saPEM)
+	_, err := pki.WriteNewKey(e.path("sa.key"))
+	return err
 }
 
 func (e *env) startEtcd(bin string) (err error) {
