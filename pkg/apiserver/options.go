@@ -27,7 +27,7 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 	"github.com/garden-apiserver/garden-apiserver/pkg/etcd"
 	generatedopenapi "github.com/garden-apiserver/garden-apiserver/pkg/generated/openapi"
-	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
 )
 
 // DefaultEtcdPathPrefix is Gardener's prefix, so the server can share an etcd with kube-apiserver.
@@ -44,10 +44,8 @@ type Options struct {
 	StateDir string
 	// Standalone runs without a Kubernetes cluster: local client CA, system:masters only.
 	Standalone bool
-	// MaxKubeconfigExpiration clamps the validity of issued kubeconfigs.
-	MaxKubeconfigExpiration time.Duration
-	// KubeconfigKeyType is the algorithm of issued client keys.
-	KubeconfigKeyType string
+	// Kubeconfig configures shoots/adminkubeconfig and shoots/viewerkubeconfig.
+	Kubeconfig *kubeconfig.Options
 	// Encryption tunes re-encryption after encryption configuration changes.
 	Encryption *encryption.Options
 	// ClusterCheckTimeout bounds the delegated-mode start-up check of the cluster (preflight.go).
@@ -61,13 +59,12 @@ func NewOptions(out io.Writer) *Options {
 	o := &Options{
 		Recommended: genericoptions.NewRecommendedOptions(DefaultEtcdPathPrefix,
 			Codecs.LegacyCodec(v1beta1.SchemeGroupVersion)),
-		ServerRun:               genericoptions.NewServerRunOptions(),
-		StateDir:                defaultStateDir(),
-		MaxKubeconfigExpiration: 24 * time.Hour,
-		KubeconfigKeyType:       string(pki.ECDSAP256),
-		Encryption:              encryption.NewOptions(),
-		ClusterCheckTimeout:     30 * time.Second,
-		Out:                     out,
+		ServerRun:           genericoptions.NewServerRunOptions(),
+		StateDir:            defaultStateDir(),
+		Kubeconfig:          kubeconfig.NewOptions(),
+		Encryption:          encryption.NewOptions(),
+		ClusterCheckTimeout: 30 * time.Second,
+		Out:                 out,
 	}
 	o.Recommended.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1beta1.SchemeGroupVersion, schema.GroupKind{Group: core.GroupName})
@@ -93,10 +90,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"Directory for the embedded etcd's data (used when --etcd-servers is empty) and, with --standalone, the generated CAs, keys and admin kubeconfig.")
 	fs.BoolVar(&o.Standalone, "standalone", o.Standalone,
 		"Run without a Kubernetes cluster: authenticate client certificates of a CA generated in --state-dir, allow only group system:masters, and write an admin kubeconfig there.")
-	fs.DurationVar(&o.MaxKubeconfigExpiration, "shoot-admin-kubeconfig-max-expiration", o.MaxKubeconfigExpiration,
-		"Longest validity of kubeconfigs issued by shoots/adminkubeconfig and shoots/viewerkubeconfig; longer requests are clamped.")
-	fs.StringVar(&o.KubeconfigKeyType, "shoot-kubeconfig-key-type", o.KubeconfigKeyType,
-		fmt.Sprintf("Algorithm of the client key in issued kubeconfigs, one of %v.", pki.KeyTypes))
+	o.Kubeconfig.AddFlags(fs)
 	o.Encryption.AddFlags(fs)
 	fs.DurationVar(&o.ClusterCheckTimeout, "cluster-check-timeout", o.ClusterCheckTimeout,
 		"Without --standalone: how long to wait at start-up for the cluster behind --kubeconfig, --authentication-kubeconfig and --authorization-kubeconfig to answer before exiting with an error (0 skips the check).")
@@ -105,12 +99,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 // Validate checks the options.
 func (o *Options) Validate() error {
 	errs := append(o.Recommended.Validate(), o.ServerRun.Validate()...)
-	if o.MaxKubeconfigExpiration < 10*time.Minute {
-		errs = append(errs, fmt.Errorf("--shoot-admin-kubeconfig-max-expiration must be at least 10m, got %s", o.MaxKubeconfigExpiration))
-	}
-	if _, err := pki.NewKey(pki.KeyType(o.KubeconfigKeyType)); err != nil {
-		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-key-type: %w", err))
-	}
+	errs = append(errs, o.Kubeconfig.Validate()...)
 	errs = append(errs, o.Encryption.Validate()...)
 	return utilerrors.NewAggregate(errs)
 }
@@ -209,9 +198,8 @@ func (o *Options) Config() (*Config, error) {
 	return &Config{
 		GenericConfig: c,
 		ExtraConfig: ExtraConfig{
-			Encryption:              enc,
-			MaxKubeconfigExpiration: o.MaxKubeconfigExpiration,
-			KubeconfigKeyType:       pki.KeyType(o.KubeconfigKeyType),
+			Encryption: enc,
+			Kubeconfig: *o.Kubeconfig,
 		},
 	}, nil
 }

@@ -1,27 +1,28 @@
 package apiserver
 
 import (
-	"time"
+	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
-	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
 	"github.com/garden-apiserver/garden-apiserver/pkg/registry/internalsecret"
 	"github.com/garden-apiserver/garden-apiserver/pkg/registry/shoot"
 )
 
 // ExtraConfig is what this server needs beyond the generic config.
 type ExtraConfig struct {
-	// MaxKubeconfigExpiration clamps the validity of issued kubeconfigs.
-	MaxKubeconfigExpiration time.Duration
-	// KubeconfigKeyType is the algorithm of the client keys in issued kubeconfigs.
-	KubeconfigKeyType pki.KeyType
+	// Kubeconfig configures the kubeconfig subresources.
+	Kubeconfig kubeconfig.Options
 	// Encryption keeps stored objects in line with the encryption configuration.
 	Encryption *encryption.Controller
 }
@@ -54,16 +55,9 @@ func (c *Config) New() (*Server, error) {
 		return nil, err
 	}
 
-	issuer := &kubeconfig.Issuer{
-		Shoots:        shoots.Store,
-		Secrets:       secrets.Store,
-		KeyType:       c.ExtraConfig.KubeconfigKeyType,
-		MaxExpiration: c.ExtraConfig.MaxKubeconfigExpiration,
-	}
-	if c.GenericConfig.ClientConfig != nil {
-		if issuer.Kube, err = kubernetes.NewForConfig(c.GenericConfig.ClientConfig); err != nil {
-			return nil, err
-		}
+	issuer, err := c.newIssuer(generic, shoots.Store, secrets.Store)
+	if err != nil {
+		return nil, err
 	}
 
 	group := genericapiserver.NewDefaultAPIGroupInfo(core.GroupName, Scheme, metav1.ParameterCodec, Codecs)
@@ -84,4 +78,41 @@ func (c *Config) New() (*Server, error) {
 		return nil, err
 	}
 	return &Server{GenericAPIServer: generic}, nil
+}
+
+// newIssuer builds the kubeconfig issuer: the server's own authorizer decides the certificate's
+// group; in delegated mode <shoot>.ca-cluster is also read from the cluster (ConfigMaps through an
+// informer, Secrets with a GET when no ConfigMap exists).
+func (c *Config) newIssuer(generic *genericapiserver.GenericAPIServer, shoots *genericregistry.Store, secrets *genericregistry.Store) (*kubeconfig.Issuer, error) {
+	kubeconfig.RegisterMetrics()
+	opts := c.ExtraConfig.Kubeconfig
+	if opts.LegacyIdentity {
+		klog.Warning("--shoot-kubeconfig-legacy-identity is set: admin kubeconfigs carry group system:masters, which " +
+			"bypasses the shoot's RBAC and cannot be revoked before the certificate expires, and certificates are named " +
+			"after the bare user, which may match RoleBindings in the shoot. Apply artifacts/shoot-rbac to the shoots and turn it off.")
+	}
+	issuer := kubeconfig.NewIssuer(shoots, secrets,
+		kubeconfig.IdentityPolicy{Authorizer: c.GenericConfig.Authorization.Authorizer, Legacy: opts.LegacyIdentity}, opts)
+	// Drop the parsed CA of a deleted InternalSecret at once (other replicas drop it on their next read).
+	secrets.AfterDelete = func(obj runtime.Object, _ *metav1.DeleteOptions) { issuer.ForgetCA(obj) }
+
+	if c.GenericConfig.ClientConfig == nil || c.GenericConfig.SharedInformerFactory == nil {
+		return issuer, nil
+	}
+	kube, err := kubernetes.NewForConfig(c.GenericConfig.ClientConfig)
+	if err != nil {
+		return nil, err
+	}
+	issuer.Kube = kube
+	configMaps := c.GenericConfig.SharedInformerFactory.Core().V1().ConfigMaps()
+	issuer.ConfigMaps = configMaps.Lister()
+	informer := configMaps.Informer()
+	// Not ready before the ConfigMaps are known: a missing one would fall through to a stale CA.
+	generic.AddPostStartHookOrDie("shoot-cluster-ca-informer-synced", func(ctx genericapiserver.PostStartHookContext) error {
+		if !cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
+			return fmt.Errorf("the ConfigMap informer did not sync")
+		}
+		return nil
+	})
+	return issuer, nil
 }

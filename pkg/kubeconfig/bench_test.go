@@ -1,6 +1,8 @@
 package kubeconfig
 
 import (
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -28,7 +30,7 @@ func BenchmarkIssuance(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				_, certPEM, err := ca.Issue(pki.Leaf{CommonName: "u", Organizations: []string{AdminOrganization}, NotAfter: time.Now().Add(time.Hour)}, key.Public())
+				_, certPEM, err := ca.Issue(pki.Leaf{CommonName: "u", Organizations: []string{ProjectAdmins}, NotAfter: time.Now().Add(time.Hour)}, key.Public())
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -58,4 +60,33 @@ func BenchmarkParseCA(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkCACacheEntry reports the heap one cached client CA holds (parsed certificate and key,
+// ECDSA P-256 as Gardener's CAs; RSA keys are larger), the figure behind --shoot-kubeconfig-ca-cache-size.
+func BenchmarkCACacheEntry(b *testing.B) {
+	ca, err := pki.NewCA("bench", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	certPEM := pki.EncodeCert(ca.Cert)
+	keyPEM, _ := pki.EncodeKey(ca.Key)
+	const n = 1000
+	cache := newCACache(n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		parsed, err := pki.ParseCA(certPEM, keyPEM)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cache.Add(fmt.Sprintf("ns/shoot-%d.ca-client", i), cachedCA{version: "123/uid/0123456789abcdef", ca: parsed})
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(cache)
+	for b.Loop() {
+	}
+	b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/n, "bytes/entry")
 }

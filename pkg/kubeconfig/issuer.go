@@ -2,34 +2,20 @@ package kubeconfig
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/kubernetes"
+	corev1listers "k8s.io/client-go/listers/core/v1"
+	"k8s.io/utils/lru"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
-)
-
-// Organizations of issued certificates, as in Gardener.
-const (
-	AdminOrganization  = "system:masters"
-	ViewerOrganization = "gardener.cloud:system:viewers"
-)
-
-// Names of the shoot's CA InternalSecrets and their keys.
-const (
-	ClientCASuffix  = ".ca-client"
-	ClusterCASuffix = ".ca-cluster"
-	CACertKey       = "ca.crt"
-	CAKeyKey        = "ca.key"
 )
 
 // Issuer signs kubeconfigs. Shoots and InternalSecrets are read from the server's own
@@ -37,29 +23,27 @@ const (
 // request costs one key generation and one signature.
 type Issuer struct {
 	Shoots, Secrets rest.Getter
-	// Kube reads the <shoot>.ca-cluster ConfigMap when the InternalSecret is missing; nil in standalone mode.
-	Kube          kubernetes.Interface
-	KeyType       pki.KeyType
-	MaxExpiration time.Duration
+	// ConfigMaps and Kube read <shoot>.ca-cluster from the cluster; both nil in standalone mode.
+	ConfigMaps corev1listers.ConfigMapLister
+	Kube       kubernetes.Interface
+	Identities IdentityPolicy
+	Options    Options
 
-	mu  sync.Mutex
-	cas map[string]cachedCA
+	cas *lru.Cache
 }
 
-type cachedCA struct {
-	version string
-	ca      *pki.CA
+// NewIssuer returns an issuer reading shoots and InternalSecrets from the given stores.
+func NewIssuer(shoots, secrets rest.Getter, identities IdentityPolicy, opts Options) *Issuer {
+	return &Issuer{Shoots: shoots, Secrets: secrets, Identities: identities, Options: opts, cas: newCACache(opts.CACacheSize)}
 }
 
 // Request is one issuance.
 type Request struct {
+	Kind             Kind
 	Namespace, Shoot string
-	User             string
-	Organization     string
-	// ExpirationSeconds as requested (already defaulted).
+	User             user.Info
+	// ExpirationSeconds as requested (already defaulted and validated).
 	ExpirationSeconds int64
-	// Kind names the request kind in errors.
-	Kind string
 }
 
 // Result is the issued kubeconfig.
@@ -68,113 +52,96 @@ type Result struct {
 	Expiration time.Time
 	Granted    time.Duration
 	Serial     string
+	Group      string
 }
 
 // Issue validates the request against the shoot and signs a kubeconfig.
 func (i *Issuer) Issue(ctx context.Context, r Request) (*Result, error) {
-	shoot, err := getShoot(ctx, i.Shoots, r.Namespace, r.Shoot, false)
+	start := time.Now()
+	res, reason, err := i.issue(ctx, r)
 	if err != nil {
+		RecordRefused(r.Kind, reason)
 		return nil, err
+	}
+	recordIssued(r.Kind, res.Group, time.Since(start))
+	return res, nil
+}
+
+func (i *Issuer) issue(ctx context.Context, r Request) (*Result, string, error) {
+	shoot, addrs, reason, err := i.shootAddresses(ctx, r.Namespace, r.Shoot)
+	if err != nil {
+		return nil, reason, err
+	}
+	ca, reason, err := i.clientCA(ctx, r.Namespace, r.Shoot+ClientCASuffix)
+	if err != nil {
+		return nil, reason, err
+	}
+	clusterCA, reason, err := i.clusterCA(ctx, r.Namespace, r.Shoot+ClusterCASuffix)
+	if err != nil {
+		return nil, reason, err
+	}
+	id, err := i.Identities.For(ctx, r.Kind, r.User)
+	if err != nil {
+		return nil, ReasonError, apierrors.NewInternalError(err)
+	}
+
+	granted := i.grant(r.Kind, r.ExpirationSeconds)
+	// Whole seconds, so the reported timestamp equals the certificate's NotAfter.
+	expiration := time.Now().Add(granted).Truncate(time.Second)
+	key, err := pki.NewKey(pki.KeyType(i.Options.KeyType))
+	if err != nil {
+		return nil, ReasonError, apierrors.NewInternalError(err)
+	}
+	leaf := pki.Leaf{CommonName: id.CommonName, Organizations: []string{id.Organization}, NotAfter: expiration}
+	cert, certPEM, err := ca.Issue(leaf, key.Public())
+	if err != nil {
+		return nil, ReasonCAUnusable, apierrors.NewInternalError(fmt.Errorf("signing with the client CA of shoot %s/%s: %w", r.Namespace, r.Shoot, err))
+	}
+	keyPEM, err := pki.EncodeKey(key)
+	if err != nil {
+		return nil, ReasonError, apierrors.NewInternalError(err)
+	}
+	kubeconfig, err := Build(shoot, addrs, clusterCA, certPEM, keyPEM)
+	if err != nil {
+		return nil, ReasonError, apierrors.NewInternalError(err)
+	}
+	return &Result{Kubeconfig: kubeconfig, Expiration: expiration, Granted: granted, Serial: cert.SerialNumber.Text(16), Group: id.Organization}, "", nil
+}
+
+// grant clamps the requested validity to the kind's maximum.
+func (i *Issuer) grant(kind Kind, seconds int64) time.Duration {
+	limit := i.Options.MaxExpiration(kind)
+	if seconds > int64(math.MaxInt64/time.Second) || time.Duration(seconds)*time.Second > limit {
+		return limit
+	}
+	return time.Duration(seconds) * time.Second
+}
+
+// shootAddresses reads the shoot and its usable advertised addresses.
+func (i *Issuer) shootAddresses(ctx context.Context, namespace, name string) (*core.Shoot, []core.ShootAdvertisedAddress, string, error) {
+	shoot, err := getShoot(ctx, i.Shoots, namespace, name, false)
+	if err != nil {
+		return nil, nil, notFoundOr(err), err
 	}
 	addrs := UsableAddresses(shoot.Status.AdvertisedAddresses)
 	if len(addrs) == 0 {
 		// The watch cache may not have seen a status update made just before: confirm.
-		if shoot, err = getShoot(ctx, i.Shoots, r.Namespace, r.Shoot, true); err != nil {
-			return nil, err
+		if shoot, err = getShoot(ctx, i.Shoots, namespace, name, true); err != nil {
+			return nil, nil, notFoundOr(err), err
 		}
 		addrs = UsableAddresses(shoot.Status.AdvertisedAddresses)
 	}
 	if len(addrs) == 0 {
-		return nil, apierrors.NewInvalid(core.Kind("Shoot"), r.Shoot, field.ErrorList{field.Invalid(
+		return nil, nil, ReasonNoAddress, apierrors.NewInvalid(core.Kind("Shoot"), name, field.ErrorList{field.Invalid(
 			field.NewPath("status", "advertisedAddresses"), len(shoot.Status.AdvertisedAddresses),
 			"the shoot has no advertised address of kind external, internal, wildcard-tls-seed-bound or unmanaged yet")})
 	}
-	ca, err := i.clientCA(ctx, r.Namespace, r.Shoot+ClientCASuffix)
-	if err != nil {
-		return nil, err
-	}
-	clusterCA, err := i.clusterCA(ctx, r.Namespace, r.Shoot+ClusterCASuffix)
-	if err != nil {
-		return nil, err
-	}
-
-	granted := time.Duration(r.ExpirationSeconds) * time.Second
-	if r.ExpirationSeconds > int64(math.MaxInt64/time.Second) || granted > i.MaxExpiration {
-		granted = i.MaxExpiration
-	}
-	// Whole seconds, so the reported timestamp equals the certificate's NotAfter.
-	expiration := time.Now().Add(granted).Truncate(time.Second)
-
-	key, err := pki.NewKey(i.KeyType)
-	if err != nil {
-		return nil, apierrors.NewInternalError(err)
-	}
-	cert, certPEM, err := ca.Issue(pki.Leaf{CommonName: r.User, Organizations: []string{r.Organization}, NotAfter: expiration}, key.Public())
-	if err != nil {
-		return nil, apierrors.NewInternalError(fmt.Errorf("signing with the client CA of shoot %s/%s: %w", r.Namespace, r.Shoot, err))
-	}
-	keyPEM, err := pki.EncodeKey(key)
-	if err != nil {
-		return nil, apierrors.NewInternalError(err)
-	}
-	kubeconfig, err := Build(shoot, addrs, clusterCA, certPEM, keyPEM)
-	if err != nil {
-		return nil, apierrors.NewInternalError(err)
-	}
-	return &Result{Kubeconfig: kubeconfig, Expiration: expiration, Granted: granted, Serial: cert.SerialNumber.Text(16)}, nil
+	return shoot, addrs, "", nil
 }
 
-func (i *Issuer) clientCA(ctx context.Context, namespace, name string) (*pki.CA, error) {
-	secret, err := getSecret(ctx, i.Secrets, namespace, name)
-	if err != nil {
-		return nil, err
+func notFoundOr(err error) string {
+	if apierrors.IsNotFound(err) {
+		return ReasonNotFound
 	}
-	// The version covers content too, so a recreated secret with a reset counter cannot hit a stale entry.
-	version := secret.ResourceVersion + "/" + string(secret.UID) + "/" + fingerprint(secret.Data[CACertKey], secret.Data[CAKeyKey])
-	cacheKey := namespace + "/" + name
-	i.mu.Lock()
-	cached, ok := i.cas[cacheKey]
-	i.mu.Unlock()
-	if ok && cached.version == version {
-		return cached.ca, nil
-	}
-	ca, err := pki.ParseCA(secret.Data[CACertKey], secret.Data[CAKeyKey])
-	if err != nil {
-		// Name the secret, never its contents.
-		return nil, apierrors.NewInternalError(fmt.Errorf("cannot use the client CA in InternalSecret %s/%s: %v", namespace, name, err))
-	}
-	i.mu.Lock()
-	if i.cas == nil {
-		i.cas = map[string]cachedCA{}
-	}
-	i.cas[cacheKey] = cachedCA{version: version, ca: ca}
-	i.mu.Unlock()
-	return ca, nil
-}
-
-func fingerprint(parts ...[]byte) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write(p)
-		h.Write([]byte{0})
-	}
-	return fmt.Sprintf("%x", h.Sum(nil)[:8])
-}
-
-func (i *Issuer) clusterCA(ctx context.Context, namespace, name string) ([]byte, error) {
-	secret, err := getSecret(ctx, i.Secrets, namespace, name)
-	if err == nil {
-		if ca := secret.Data[CACertKey]; len(ca) > 0 {
-			return ca, nil
-		}
-		return nil, apierrors.NewInternalError(fmt.Errorf("InternalSecret %s/%s has no %s", namespace, name, CACertKey))
-	}
-	if !apierrors.IsInternalError(err) || i.Kube == nil {
-		return nil, err
-	}
-	cm, cmErr := i.Kube.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
-	if cmErr != nil || cm.Data[CACertKey] == "" {
-		return nil, apierrors.NewInternalError(fmt.Errorf("no cluster CA for shoot: neither InternalSecret nor ConfigMap %s/%s has %s", namespace, name, CACertKey))
-	}
-	return []byte(cm.Data[CACertKey]), nil
+	return ReasonError
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -49,22 +50,37 @@ func Build(shoot *core.Shoot, addrs []core.ShootAdvertisedAddress, clusterCA, ce
 	b.Grow(2048 + len(caData)*len(addrs) + 2*len(certPEM) + 2*len(keyPEM))
 	b.WriteString("apiVersion: v1\nkind: Config\nclusters:\n")
 	for _, a := range addrs {
-		b.WriteString("- name: " + quote(prefix+"-"+a.Name) + "\n  cluster:\n    server: " + quote(a.URL) + "\n")
+		server, err := serverURL(a.URL)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString("- name: " + quote(prefix+"-"+a.Name) + "\n  cluster:\n    server: " + quote(server) + "\n")
 		if a.Name != wildcardAddress {
 			b.WriteString("    certificate-authority-data: " + quote(caData) + "\n")
 		}
 	}
+	user := prefix + "-" + addrs[0].Name
 	b.WriteString("contexts:\n")
 	for _, a := range addrs {
 		b.WriteString("- name: " + quote(prefix+"-"+a.Name) + "\n  context:\n    cluster: " + quote(prefix+"-"+a.Name) +
-			"\n    user: " + quote(prefix) + "\n")
+			"\n    user: " + quote(user) + "\n")
 	}
 	b.WriteString("current-context: " + quote(prefix+"-"+addrs[0].Name) + "\n")
-	b.WriteString("users:\n- name: " + quote(prefix) + "\n  user:\n")
+	b.WriteString("users:\n- name: " + quote(user) + "\n  user:\n")
 	b.WriteString("    client-certificate-data: " + quote(base64.StdEncoding.EncodeToString(certPEM)) + "\n")
 	b.WriteString("    client-key-data: " + quote(base64.StdEncoding.EncodeToString(keyPEM)) + "\n")
 	b.WriteString("preferences: {}\n")
 	return b.Bytes(), nil
+}
+
+// serverURL keeps scheme, host and port of an advertised URL: a path would make clients
+// address the wrong endpoints.
+func serverURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("advertised address %q is not an absolute URL", raw)
+	}
+	return "https://" + u.Host, nil
 }
 
 // quote returns s as a JSON string literal that is also a valid YAML double-quoted scalar:

@@ -29,7 +29,8 @@ func TestBuildKeepsAddressOrder(t *testing.T) {
 	assert.Len(t, cfg.Clusters, 3)
 	assert.Equal(t, []byte("CA"), cfg.Clusters["garden-p--s-external"].CertificateAuthorityData)
 	assert.Empty(t, cfg.Clusters["garden-p--s-wildcard-tls-seed-bound"].CertificateAuthorityData)
-	assert.Equal(t, []byte("CERT"), cfg.AuthInfos["garden-p--s"].ClientCertificateData)
+	assert.Equal(t, []byte("CERT"), cfg.AuthInfos["garden-p--s-unmanaged"].ClientCertificateData, "one user, named after the first address")
+	assert.Len(t, cfg.AuthInfos, 1)
 
 	// The YAML lists clusters in address order, not sorted by name.
 	text := string(raw)
@@ -41,11 +42,22 @@ func TestBuildKeepsAddressOrder(t *testing.T) {
 }
 
 func TestBuildQuotesHostileValues(t *testing.T) {
-	shoot := &core.Shoot{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "garden-p"}}
-	url := "https://x\n  server: https://evil\"\\: #"
-	raw, err := Build(shoot, []core.ShootAdvertisedAddress{{Name: "external", URL: url}}, nil, []byte("C"), []byte("K"))
+	shoot := &core.Shoot{ObjectMeta: metav1.ObjectMeta{Name: "s\n  user: x\"", Namespace: "garden-p"}}
+	raw, err := Build(shoot, []core.ShootAdvertisedAddress{{Name: "external", URL: "https://api.example.com"}}, nil, []byte("C"), []byte("K"))
 	require.NoError(t, err)
 	cfg, err := clientcmd.Load(raw)
 	require.NoError(t, err)
-	assert.Equal(t, url, cfg.Clusters["garden-p--s-external"].Server, "the value round-trips unchanged")
+	assert.Contains(t, cfg.Clusters, "garden-p--s\n  user: x\"-external", "the value round-trips unchanged")
+
+	_, err = Build(shoot, []core.ShootAdvertisedAddress{{Name: "external", URL: "https://x\n  server: https://evil"}}, nil, []byte("C"), []byte("K"))
+	assert.Error(t, err, "a URL that does not parse is refused")
+}
+
+func TestBuildDropsThePath(t *testing.T) {
+	shoot := &core.Shoot{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "garden-p"}}
+	raw, err := Build(shoot, []core.ShootAdvertisedAddress{{Name: "external", URL: "https://api.example.com:8443/some/path"}}, nil, []byte("C"), []byte("K"))
+	require.NoError(t, err)
+	cfg, err := clientcmd.Load(raw)
+	require.NoError(t, err)
+	assert.Equal(t, "https://api.example.com:8443", cfg.Clusters["garden-p--s-external"].Server)
 }

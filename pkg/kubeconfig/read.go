@@ -39,13 +39,10 @@ func getShoot(ctx context.Context, g rest.Getter, namespace, name string, fresh 
 	return shoot, nil
 }
 
-// getSecret turns a missing CA secret into a 500 that names it: the shoot exists, so the
-// missing secret is a server-side fault, not the client's.
-func getSecret(ctx context.Context, g rest.Getter, namespace, name string) (*core.InternalSecret, error) {
+// getInternalSecret returns the store's error as it is: NotFound stays NotFound, so callers
+// can tell a missing secret from a failed read.
+func getInternalSecret(ctx context.Context, g rest.Getter, namespace, name string) (*core.InternalSecret, error) {
 	obj, err := get(ctx, g, namespace, name, false)
-	if apierrors.IsNotFound(err) {
-		return nil, apierrors.NewInternalError(fmt.Errorf("InternalSecret %s/%s not found", namespace, name))
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -95,7 +95,7 @@ func TestAdminKubeconfig(t *testing.T) {
 	auditLog := filepath.Join(t.TempDir(), "audit.log")
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	require.NoError(t, os.WriteFile(policy, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"), 0o600))
-	s := framework.Start(t, "", "--shoot-admin-kubeconfig-max-expiration=2h",
+	s := framework.Start(t, "", "--shoot-admin-kubeconfig-max-expiration=2h", "--shoot-viewer-kubeconfig-max-expiration=3h",
 		"--audit-log-path="+auditLog, "--audit-policy-file="+policy, "--audit-log-mode=blocking")
 	ctx := context.Background()
 	alice, err := versioned.NewForConfig(s.UserConfig(t, "alice", "system:masters"))
@@ -123,8 +123,9 @@ func TestAdminKubeconfig(t *testing.T) {
 	pool.AddCert(fx.clientCA.Cert)
 	_, err = cert.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 	require.NoError(t, err, "the client certificate chains to the CA in prod.ca-client")
-	assert.Equal(t, "alice", cert.Subject.CommonName)
-	assert.Equal(t, []string{"system:masters"}, cert.Subject.Organization)
+	// alice may issue in every namespace (standalone: system:masters): a system admin, never system:masters itself.
+	assert.Equal(t, "gardener.cloud:admin:alice", cert.Subject.CommonName)
+	assert.Equal(t, []string{"gardener.cloud:system:admins"}, cert.Subject.Organization)
 	assert.Equal(t, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, cert.ExtKeyUsage)
 	assert.WithinDuration(t, before.Add(1200*time.Second), cert.NotAfter, 2*time.Second)
 	assert.True(t, cert.NotAfter.Equal(res.Status.ExpirationTimestamp.Time), "expirationTimestamp is the certificate's NotAfter")
@@ -134,22 +135,28 @@ func TestAdminKubeconfig(t *testing.T) {
 	viewer, err := shoots.CreateViewerKubeconfigRequest(ctx, "prod", &authv1alpha1.ViewerKubeconfigRequest{}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	vcert := clientCert(t, viewer.Status.Kubeconfig)
+	assert.Equal(t, "gardener.cloud:viewer:alice", vcert.Subject.CommonName)
 	assert.Equal(t, []string{"gardener.cloud:system:viewers"}, vcert.Subject.Organization)
 	assert.NotEqual(t, cert.SerialNumber, vcert.SerialNumber)
 	assert.NotEqual(t, cert.PublicKey, vcert.PublicKey)
 	// Default is one hour.
 	assert.WithinDuration(t, time.Now().Add(time.Hour), vcert.NotAfter, 3*time.Second)
 
-	// Clamped to --shoot-admin-kubeconfig-max-expiration.
+	// Clamped to --shoot-admin-kubeconfig-max-expiration, and the viewer to its own flag.
 	clamped, err := shoots.CreateAdminKubeconfigRequest(ctx, "prod", adminRequest(ptr.To[int64](86400)), metav1.CreateOptions{})
 	require.NoError(t, err)
 	assert.WithinDuration(t, time.Now().Add(2*time.Hour), clamped.Status.ExpirationTimestamp.Time, 3*time.Second)
+	vclamped, err := shoots.CreateViewerKubeconfigRequest(ctx, "prod", &authv1alpha1.ViewerKubeconfigRequest{
+		Spec: authv1alpha1.ViewerKubeconfigRequestSpec{ExpirationSeconds: ptr.To[int64](86400)}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now().Add(3*time.Hour), vclamped.Status.ExpirationTimestamp.Time, 3*time.Second)
 
 	// The audit log records the issuance, never the key.
 	raw, err := os.ReadFile(auditLog)
 	require.NoError(t, err)
 	assert.Contains(t, string(raw), cert.SerialNumber.Text(16))
 	assert.Contains(t, string(raw), `"kubeconfig.gardener.cloud/shoot":"`+ns+`/prod"`)
+	assert.Contains(t, string(raw), `"kubeconfig.gardener.cloud/group":"gardener.cloud:system:admins"`)
 	assert.Contains(t, string(raw), `"username":"alice"`)
 	assert.NotContains(t, string(raw), "PRIVATE KEY")
 	assert.NotContains(t, string(raw), string(res.Status.Kubeconfig[:40]))

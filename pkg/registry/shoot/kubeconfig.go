@@ -24,7 +24,7 @@ import (
 // nothing stored.
 type KubeconfigREST struct {
 	issuer *kubeconfig.Issuer
-	viewer bool
+	kind   kubeconfig.Kind
 }
 
 var (
@@ -34,15 +34,17 @@ var (
 )
 
 // NewAdminKubeconfigREST returns the shoots/adminkubeconfig subresource.
-func NewAdminKubeconfigREST(i *kubeconfig.Issuer) *KubeconfigREST { return &KubeconfigREST{issuer: i} }
+func NewAdminKubeconfigREST(i *kubeconfig.Issuer) *KubeconfigREST {
+	return &KubeconfigREST{issuer: i, kind: kubeconfig.Admin}
+}
 
 // NewViewerKubeconfigREST returns the shoots/viewerkubeconfig subresource.
 func NewViewerKubeconfigREST(i *kubeconfig.Issuer) *KubeconfigREST {
-	return &KubeconfigREST{issuer: i, viewer: true}
+	return &KubeconfigREST{issuer: i, kind: kubeconfig.Viewer}
 }
 
-func (r *KubeconfigREST) kind() string {
-	if r.viewer {
+func (r *KubeconfigREST) requestKind() string {
+	if r.kind == kubeconfig.Viewer {
 		return "ViewerKubeconfigRequest"
 	}
 	return "AdminKubeconfigRequest"
@@ -50,7 +52,7 @@ func (r *KubeconfigREST) kind() string {
 
 // New returns an empty request body.
 func (r *KubeconfigREST) New() runtime.Object {
-	if r.viewer {
+	if r.kind == kubeconfig.Viewer {
 		return &authentication.ViewerKubeconfigRequest{}
 	}
 	return &authentication.AdminKubeconfigRequest{}
@@ -61,40 +63,23 @@ func (r *KubeconfigREST) Destroy() {}
 
 // GroupVersionKind says the body is authentication.gardener.cloud/v1alpha1, not a Shoot.
 func (r *KubeconfigREST) GroupVersionKind(schema.GroupVersion) schema.GroupVersionKind {
-	return authv1alpha1.SchemeGroupVersion.WithKind(r.kind())
+	return authv1alpha1.SchemeGroupVersion.WithKind(r.requestKind())
 }
 
 // Create issues a kubeconfig for the named shoot.
 func (r *KubeconfigREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, _ *metav1.CreateOptions) (runtime.Object, error) {
-	var seconds int64
-	switch req := obj.(type) {
-	case *authentication.AdminKubeconfigRequest:
-		seconds = req.Spec.ExpirationSeconds
-	case *authentication.ViewerKubeconfigRequest:
-		seconds = req.Spec.ExpirationSeconds
-	default:
-		return nil, apierrors.NewBadRequest(fmt.Sprintf("expected %s, got %T", r.kind(), obj))
+	seconds, err := r.validate(ctx, name, obj, createValidation)
+	if err != nil {
+		kubeconfig.RecordRefused(r.kind, kubeconfig.ReasonInvalidRequest)
+		return nil, err
 	}
-	if errs := authvalidation.ValidateExpirationSeconds(seconds); len(errs) > 0 {
-		return nil, apierrors.NewInvalid(authentication.Kind(r.kind()), name, errs)
-	}
-	if createValidation != nil {
-		if err := createValidation(ctx, obj.DeepCopyObject()); err != nil {
-			return nil, err
-		}
-	}
-	user, ok := genericapirequest.UserFrom(ctx)
-	if !ok || user.GetName() == "" {
+	u, ok := genericapirequest.UserFrom(ctx)
+	if !ok || u.GetName() == "" {
 		return nil, apierrors.NewBadRequest("no user in the request context")
 	}
 	namespace, _ := genericapirequest.NamespaceFrom(ctx)
-
-	org := kubeconfig.AdminOrganization
-	if r.viewer {
-		org = kubeconfig.ViewerOrganization
-	}
 	res, err := r.issuer.Issue(ctx, kubeconfig.Request{
-		Namespace: namespace, Shoot: name, User: user.GetName(), Organization: org, ExpirationSeconds: seconds, Kind: r.kind(),
+		Kind: r.kind, Namespace: namespace, Shoot: name, User: u, ExpirationSeconds: seconds,
 	})
 	if err != nil {
 		return nil, err
@@ -102,22 +87,47 @@ func (r *KubeconfigREST) Create(ctx context.Context, name string, obj runtime.Ob
 
 	// The audit event carries the user; add what was issued (never the key).
 	audit.AddAuditAnnotations(ctx,
-		"kubeconfig.gardener.cloud/kind", r.kind(),
+		"kubeconfig.gardener.cloud/kind", r.requestKind(),
 		"kubeconfig.gardener.cloud/shoot", namespace+"/"+name,
+		"kubeconfig.gardener.cloud/group", res.Group,
 		"kubeconfig.gardener.cloud/expiration", res.Expiration.UTC().Format("2006-01-02T15:04:05Z"),
 		"kubeconfig.gardener.cloud/expiration-seconds", strconv.FormatInt(int64(res.Granted.Seconds()), 10),
 		"kubeconfig.gardener.cloud/serial", res.Serial,
 	)
-	klog.V(2).InfoS("Issued shoot kubeconfig", "kind", r.kind(), "user", user.GetName(), "shoot", klog.KRef(namespace, name),
-		"expiration", res.Expiration, "serial", res.Serial)
+	klog.V(2).InfoS("Issued shoot kubeconfig", "kind", r.requestKind(), "user", u.GetName(), "group", res.Group,
+		"shoot", klog.KRef(namespace, name), "expiration", res.Expiration, "serial", res.Serial)
+	return r.withStatus(obj, res), nil
+}
 
-	status := metav1.NewTime(res.Expiration)
-	if r.viewer {
-		out := obj.(*authentication.ViewerKubeconfigRequest)
-		out.Status = authentication.ViewerKubeconfigRequestStatus{Kubeconfig: res.Kubeconfig, ExpirationTimestamp: status}
-		return out, nil
+// validate checks the body and returns the requested validity in seconds.
+func (r *KubeconfigREST) validate(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc) (int64, error) {
+	var seconds int64
+	switch req := obj.(type) {
+	case *authentication.AdminKubeconfigRequest:
+		seconds = req.Spec.ExpirationSeconds
+	case *authentication.ViewerKubeconfigRequest:
+		seconds = req.Spec.ExpirationSeconds
+	default:
+		return 0, apierrors.NewBadRequest(fmt.Sprintf("expected %s, got %T", r.requestKind(), obj))
+	}
+	if errs := authvalidation.ValidateExpirationSeconds(seconds); len(errs) > 0 {
+		return 0, apierrors.NewInvalid(authentication.Kind(r.requestKind()), name, errs)
+	}
+	if createValidation != nil {
+		if err := createValidation(ctx, obj.DeepCopyObject()); err != nil {
+			return 0, err
+		}
+	}
+	return seconds, nil
+}
+
+func (r *KubeconfigREST) withStatus(obj runtime.Object, res *kubeconfig.Result) runtime.Object {
+	expiration := metav1.NewTime(res.Expiration)
+	if out, ok := obj.(*authentication.ViewerKubeconfigRequest); ok {
+		out.Status = authentication.ViewerKubeconfigRequestStatus{Kubeconfig: res.Kubeconfig, ExpirationTimestamp: expiration}
+		return out
 	}
 	out := obj.(*authentication.AdminKubeconfigRequest)
-	out.Status = authentication.AdminKubeconfigRequestStatus{Kubeconfig: res.Kubeconfig, ExpirationTimestamp: status}
-	return out, nil
+	out.Status = authentication.AdminKubeconfigRequestStatus{Kubeconfig: res.Kubeconfig, ExpirationTimestamp: expiration}
+	return out
 }

@@ -139,14 +139,29 @@ func ValidateShootStatus(st *core.ShootStatus, fld *field.Path) field.ErrorList 
 			allErrs = append(allErrs, field.Duplicate(idx.Child("name"), a.Name))
 		}
 		names.Insert(a.Name)
-		if u, err := url.Parse(a.URL); err != nil || u.Scheme != "https" || u.Host == "" {
-			allErrs = append(allErrs, field.Invalid(idx.Child("url"), a.URL, "must be an absolute https URL"))
-		}
+		allErrs = append(allErrs, validateAdvertisedURL(a.URL, idx.Child("url"))...)
 	}
 	if st.ObservedGeneration < 0 {
 		allErrs = append(allErrs, field.Invalid(fld.Child("observedGeneration"), st.ObservedGeneration, "must not be negative"))
 	}
 	return allErrs
+}
+
+// validateAdvertisedURL: issued kubeconfigs use scheme and host of the URL, so anything else a
+// client would have to carry (credentials, query, fragment) is refused rather than dropped.
+func validateAdvertisedURL(raw string, fld *field.Path) field.ErrorList {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Scheme != "https" || u.Host == "":
+		return field.ErrorList{field.Invalid(fld, raw, "must be an absolute https URL")}
+	case u.User != nil:
+		return field.ErrorList{field.Invalid(fld, raw, "must not contain user info")}
+	case u.RawQuery != "" || u.ForceQuery:
+		return field.ErrorList{field.Invalid(fld, raw, "must not contain a query")}
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return field.ErrorList{field.Invalid(fld, raw, "must not contain a fragment")}
+	}
+	return nil
 }
 
 // ValidateShootStatusUpdate validates a write to shoots/status.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
@@ -93,4 +94,28 @@ func TestValidateShootStatus(t *testing.T) {
 	assert.Contains(t, got, "advertisedAddresses[1].name: Duplicate value")
 	assert.Contains(t, got, "advertisedAddresses[2].name: Required")
 	assert.Contains(t, got, "advertisedAddresses[2].url: Invalid value")
+}
+
+func TestValidateAdvertisedURL(t *testing.T) {
+	for url, want := range map[string]string{
+		"https://api.example.com":           "",
+		"https://api.example.com:8443/path": "",
+		"http://api.example.com":            "absolute https URL",
+		"https:///path":                     "absolute https URL",
+		"https://user:pw@api.example.com":   "user info",
+		"https://api.example.com?x=1":       "query",
+		"https://api.example.com?":          "query",
+		"https://api.example.com#frag":      "fragment",
+		"https://api.example.com#":          "fragment",
+	} {
+		s := shoot("s", "garden-p")
+		s.Status.AdvertisedAddresses = []core.ShootAdvertisedAddress{{Name: "external", URL: url}}
+		got := fields(ValidateShootStatus(&s.Status, field.NewPath("status")))
+		if want == "" {
+			assert.Empty(t, got, url)
+			continue
+		}
+		assert.Contains(t, got, "status.advertisedAddresses[0].url", url)
+		assert.Contains(t, got, want, url)
+	}
 }

@@ -1,0 +1,143 @@
+package kubeconfig
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/lru"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+)
+
+// Names of the shoot's CA objects and their keys.
+const (
+	ClientCASuffix  = ".ca-client"
+	ClusterCASuffix = ".ca-cluster"
+	CACertKey       = "ca.crt"
+	CAKeyKey        = "ca.key"
+)
+
+// DefaultCACacheSize bounds the parsed client CAs kept in memory.
+const DefaultCACacheSize = 1024
+
+type cachedCA struct {
+	version string
+	ca      *pki.CA
+}
+
+func newCACache(size int) *lru.Cache {
+	if size < 1 {
+		size = DefaultCACacheSize
+	}
+	return lru.New(size)
+}
+
+// clientCA returns the parsed <shoot>.ca-client, cached per resourceVersion, UID and content.
+func (i *Issuer) clientCA(ctx context.Context, namespace, name string) (*pki.CA, string, error) {
+	key := namespace + "/" + name
+	secret, err := getInternalSecret(ctx, i.Secrets, namespace, name)
+	if apierrors.IsNotFound(err) {
+		i.cas.Remove(key)
+		return nil, ReasonCAMissing, apierrors.NewInternalError(fmt.Errorf("the client CA InternalSecret %s/%s does not exist", namespace, name))
+	}
+	if err != nil {
+		return nil, ReasonError, err
+	}
+	// The version covers content too, so a recreated secret with a reset counter cannot hit a stale entry.
+	version := secret.ResourceVersion + "/" + string(secret.UID) + "/" + fingerprint(secret.Data[CACertKey], secret.Data[CAKeyKey])
+	if v, ok := i.cas.Get(key); ok && v.(cachedCA).version == version {
+		return v.(cachedCA).ca, "", nil
+	}
+	ca, err := pki.ParseCA(secret.Data[CACertKey], secret.Data[CAKeyKey])
+	if err != nil {
+		// Name the secret, never its contents.
+		return nil, ReasonCAUnusable, apierrors.NewInternalError(fmt.Errorf("cannot use the client CA in InternalSecret %s/%s: %v", namespace, name, err))
+	}
+	i.cas.Add(key, cachedCA{version: version, ca: ca})
+	return ca, "", nil
+}
+
+// ForgetCA drops the cached CA of a deleted InternalSecret.
+func (i *Issuer) ForgetCA(obj runtime.Object) {
+	if s, ok := obj.(*core.InternalSecret); ok {
+		i.cas.Remove(s.Namespace + "/" + s.Name)
+	}
+}
+
+func fingerprint(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)[:8])
+}
+
+// caSource reads ca.crt of one kind of object; found is false only when the object does not exist.
+type caSource struct {
+	kind string
+	read func(ctx context.Context, namespace, name string) (data []byte, found bool, err error)
+}
+
+// clusterCA returns ca.crt (the whole bundle) of <shoot>.ca-cluster from the first source that has
+// the object: the ConfigMap (kept current by the shoot's operator during CA rotation), a Secret,
+// then the InternalSecret. A failed read is an error, not a reason to try the next source.
+func (i *Issuer) clusterCA(ctx context.Context, namespace, name string) ([]byte, string, error) {
+	for _, src := range i.clusterCASources() {
+		data, found, err := src.read(ctx, namespace, name)
+		if err != nil {
+			return nil, ReasonError, apierrors.NewInternalError(fmt.Errorf("reading the cluster CA from %s %s/%s: %v", src.kind, namespace, name, err))
+		}
+		if !found {
+			continue
+		}
+		if len(data) == 0 {
+			return nil, ReasonCAUnusable, apierrors.NewInternalError(fmt.Errorf("%s %s/%s has no %s", src.kind, namespace, name, CACertKey))
+		}
+		return data, "", nil
+	}
+	return nil, ReasonCAMissing, apierrors.NewInternalError(fmt.Errorf("no cluster CA for the shoot: no ConfigMap, Secret or InternalSecret %s/%s", namespace, name))
+}
+
+func (i *Issuer) clusterCASources() []caSource {
+	var sources []caSource
+	if i.ConfigMaps != nil {
+		sources = append(sources, caSource{"ConfigMap", func(_ context.Context, namespace, name string) ([]byte, bool, error) {
+			cm, err := i.ConfigMaps.ConfigMaps(namespace).Get(name)
+			if apierrors.IsNotFound(err) {
+				return nil, false, nil
+			}
+			if err != nil {
+				return nil, false, err
+			}
+			return []byte(cm.Data[CACertKey]), true, nil
+		}})
+	}
+	if i.Kube != nil {
+		sources = append(sources, caSource{"Secret", func(ctx context.Context, namespace, name string) ([]byte, bool, error) {
+			s, err := i.Kube.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil, false, nil
+			}
+			if err != nil {
+				return nil, false, err
+			}
+			return s.Data[CACertKey], true, nil
+		}})
+	}
+	return append(sources, caSource{"InternalSecret", func(ctx context.Context, namespace, name string) ([]byte, bool, error) {
+		s, err := getInternalSecret(ctx, i.Secrets, namespace, name)
+		if apierrors.IsNotFound(err) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return s.Data[CACertKey], true, nil
+	}})
+}

@@ -1,0 +1,79 @@
+package kubeconfig
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+)
+
+// Bounds of the --shoot-*-kubeconfig-max-expiration flags, as Gardener's.
+const (
+	MinMaxExpiration = time.Hour
+	MaxMaxExpiration = time.Duration(math.MaxUint32) * time.Second
+)
+
+// Options configure issuance.
+type Options struct {
+	AdminMaxExpiration  time.Duration
+	ViewerMaxExpiration time.Duration
+	KeyType             string
+	LegacyIdentity      bool
+	CACacheSize         int
+}
+
+// NewOptions returns the defaults.
+func NewOptions() *Options {
+	return &Options{
+		AdminMaxExpiration:  24 * time.Hour,
+		ViewerMaxExpiration: 24 * time.Hour,
+		KeyType:             string(pki.ECDSAP256),
+		CACacheSize:         DefaultCACacheSize,
+	}
+}
+
+// AddFlags registers the issuance flags.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.DurationVar(&o.AdminMaxExpiration, "shoot-admin-kubeconfig-max-expiration", o.AdminMaxExpiration,
+		"Longest validity of kubeconfigs issued by shoots/adminkubeconfig, in [1h, 2^32s]; longer requests are clamped.")
+	fs.DurationVar(&o.ViewerMaxExpiration, "shoot-viewer-kubeconfig-max-expiration", o.ViewerMaxExpiration,
+		"Longest validity of kubeconfigs issued by shoots/viewerkubeconfig, in [1h, 2^32s]; longer requests are clamped.")
+	fs.StringVar(&o.KeyType, "shoot-kubeconfig-key-type", o.KeyType,
+		fmt.Sprintf("Algorithm of the client key in issued kubeconfigs, one of %v.", pki.KeyTypes))
+	fs.BoolVar(&o.LegacyIdentity, "shoot-kubeconfig-legacy-identity", o.LegacyIdentity,
+		"DANGEROUS: issue certificates with the old subject (CN=<user>; O=system:masters for admin kubeconfigs, "+
+			"which bypasses the shoot's RBAC and cannot be revoked). Only for shoots that lack the bindings of artifacts/shoot-rbac.")
+	fs.IntVar(&o.CACacheSize, "shoot-kubeconfig-ca-cache-size", o.CACacheSize,
+		"Parsed shoot client CAs kept in memory (least recently used are dropped; about 3 KiB each).")
+}
+
+// Validate checks the flags.
+func (o *Options) Validate() []error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"--shoot-admin-kubeconfig-max-expiration", o.AdminMaxExpiration}, {"--shoot-viewer-kubeconfig-max-expiration", o.ViewerMaxExpiration}} {
+		if f.d < MinMaxExpiration || f.d > MaxMaxExpiration {
+			errs = append(errs, fmt.Errorf("%s must be in [1h, 2^32s], got %s", f.name, f.d))
+		}
+	}
+	if _, err := pki.NewKey(pki.KeyType(o.KeyType)); err != nil {
+		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-key-type: %w", err))
+	}
+	if o.CACacheSize < 1 {
+		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-ca-cache-size must be at least 1, got %d", o.CACacheSize))
+	}
+	return errs
+}
+
+// MaxExpiration is the flag for kind.
+func (o *Options) MaxExpiration(kind Kind) time.Duration {
+	if kind == Viewer {
+		return o.ViewerMaxExpiration
+	}
+	return o.AdminMaxExpiration
+}

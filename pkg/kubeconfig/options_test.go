@@ -1,0 +1,43 @@
+package kubeconfig
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOptionsExpirationRange(t *testing.T) {
+	for _, flag := range []string{"--shoot-admin-kubeconfig-max-expiration", "--shoot-viewer-kubeconfig-max-expiration"} {
+		for value, ok := range map[string]bool{
+			"1h": true, "24h": true, (time.Duration(math.MaxUint32) * time.Second).String(): true,
+			"59m59s": false, "10m": false, (time.Duration(math.MaxUint32)*time.Second + time.Second).String(): false,
+		} {
+			o := NewOptions()
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			o.AddFlags(fs)
+			require.NoError(t, fs.Parse([]string{flag + "=" + value}))
+			errs := o.Validate()
+			if ok {
+				assert.Empty(t, errs, "%s=%s", flag, value)
+				continue
+			}
+			require.Len(t, errs, 1, "%s=%s", flag, value)
+			assert.Contains(t, errs[0].Error(), flag)
+			assert.Contains(t, errs[0].Error(), "[1h, 2^32s]")
+		}
+	}
+}
+
+func TestOptionsDefaults(t *testing.T) {
+	o := NewOptions()
+	assert.Empty(t, o.Validate())
+	assert.Equal(t, 24*time.Hour, o.MaxExpiration(Admin))
+	assert.Equal(t, 24*time.Hour, o.MaxExpiration(Viewer))
+	assert.False(t, o.LegacyIdentity)
+	o.CACacheSize = 0
+	assert.Len(t, o.Validate(), 1)
+}
