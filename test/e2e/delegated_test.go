@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -185,8 +186,8 @@ func TestProjectMemberRBAC(t *testing.T) {
 	})
 	cfg, _, _ := kubeconfigFromResponse(t, out)
 	cert := clientCert(t, cfg)
-	if cert.Subject.CommonName != "alice" {
-		t.Errorf("alice's kubeconfig is for %q, want alice", cert.Subject.CommonName)
+	if cert.Subject.CommonName != "gardener.cloud:admin:alice" || !slices.Equal(cert.Subject.Organization, []string{"gardener.cloud:project:admins"}) {
+		t.Errorf("alice's kubeconfig is for %v, want CN=gardener.cloud:admin:alice O=gardener.cloud:project:admins", cert.Subject)
 	}
 	mustKubectl(t, "alice", "get", "shoots", "-n", projectNS)
 	kubectlFails(t, "alice", []string{"get", "internalsecrets", "-n", projectNS}, "Forbidden", `User "alice" cannot list resource "internalsecrets"`)

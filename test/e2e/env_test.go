@@ -38,6 +38,7 @@ var users = map[string]struct{ token, groups string }{
 	"admin": {"admin-token", "system:masters"},
 	"alice": {"alice-token", "project-members"}, // bound to garden-apiserver:project-member in garden-dev
 	"bob":   {"bob-token", "strangers"},         // bound to nothing
+	"carol": {"carol-token", "operators"},       // bound by tests to issue kubeconfigs in all namespaces
 }
 
 type binaries struct{ etcd, kubeAPIServer, gardenAPI string }
@@ -53,8 +54,12 @@ type environment struct {
 	etcdURL string
 	kas     *kubeAPIServer // the host cluster
 	// shootKAS plays the shoot cluster: clients are authenticated by the <shoot>.ca-client CA,
-	// its serving certificate is signed by the <shoot>.ca-cluster CA.
+	// its serving certificate is signed by the <shoot>.ca-cluster CA, and artifacts/shoot-rbac is applied.
 	shootKAS *kubeAPIServer
+	// bareShootKAS is a shoot without the bindings of artifacts/shoot-rbac whose serving certificate
+	// is signed by rotatedClusterCA, the new cluster CA of a rotation.
+	bareShootKAS     *kubeAPIServer
+	rotatedClusterCA *pki.CA
 
 	hostCA, servingCA              *pki.CA
 	shootClientCA, shootClusterCA  *pki.CA
@@ -101,14 +106,24 @@ func (e *environment) setup() error {
 	if err := e.startEtcd(); err != nil {
 		return err
 	}
-	// Both kube-apiservers start in parallel: each takes ~10 s.
-	var kasErr, shootErr error
+	// The kube-apiservers start in parallel: each takes ~10 s.
+	var kasErr, shootErr, bareErr error
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); e.kas, kasErr = e.startHostKubeAPIServer() }()
-	go func() { defer wg.Done(); e.shootKAS, shootErr = e.startShootKubeAPIServer() }()
+	go func() {
+		defer wg.Done()
+		e.shootKAS, shootErr = e.startShootKubeAPIServer("shoot-kube-apiserver", "shoot-serving", "10.1.0.0/24")
+	}()
+	go func() {
+		defer wg.Done()
+		e.bareShootKAS, bareErr = e.startShootKubeAPIServer("bare-shoot-kube-apiserver", "bare-shoot-serving", "10.2.0.0/24")
+	}()
 	wg.Wait()
-	if err := errors.Join(kasErr, shootErr); err != nil {
+	if err := errors.Join(kasErr, shootErr, bareErr); err != nil {
+		return err
+	}
+	if err := e.applyShootRBAC(); err != nil {
 		return err
 	}
 	for name := range users {
@@ -214,6 +229,7 @@ func (e *environment) writeCertificates() error {
 	e.servingCA = newCA("e2e-garden-apiserver-serving-ca")
 	e.shootClientCA = newCA("e2e-shoot.ca-client")
 	e.shootClusterCA = newCA("e2e-shoot.ca-cluster")
+	e.rotatedClusterCA = newCA("e2e-shoot.ca-cluster-rotated")
 	if err != nil {
 		return err
 	}
@@ -229,6 +245,7 @@ func (e *environment) writeCertificates() error {
 		{"garden-serving", e.servingCA, pki.Leaf{CommonName: "garden-apiserver",
 			DNSNames: []string{"localhost", serviceName + "." + deployNamespace + ".svc"}, IPs: loopback, Server: true}},
 		{"shoot-serving", e.shootClusterCA, pki.Leaf{CommonName: "shoot-kube-apiserver", DNSNames: []string{"localhost"}, IPs: loopback, Server: true}},
+		{"bare-shoot-serving", e.rotatedClusterCA, pki.Leaf{CommonName: "bare-shoot-kube-apiserver", DNSNames: []string{"localhost"}, IPs: loopback, Server: true}},
 	} {
 		c.leaf.NotAfter = time.Now().Add(24 * time.Hour)
 		if err := issueTo(c.ca, c.leaf, e.path(c.name+".crt"), e.path(c.name+".key")); err != nil {
@@ -242,6 +259,10 @@ func (e *environment) writeCertificates() error {
 		}
 	}
 	e.servingCAFile, e.shootClusterCAF = e.path("garden-serving-ca.crt"), e.path("shoot-cluster-ca.crt")
+	// During a cluster CA rotation the shoot's operator publishes both CAs.
+	if err := pki.WriteFile(e.path("shoot-cluster-cas.crt"), append(pki.EncodeCert(e.shootClusterCA.Cert), pki.EncodeCert(e.rotatedClusterCA.Cert)...)); err != nil {
+		return err
+	}
 
 	if _, err := pki.WriteNewKey(e.path("sa.key")); err != nil {
 		return err
@@ -350,25 +371,57 @@ func (e *environment) startHostKubeAPIServer() (*kubeAPIServer, error) {
 	return k, procs.WaitHealthy(p, k.url()+"/readyz", e.path("host-ca.crt"), users["admin"].token, 90*time.Second)
 }
 
-func (e *environment) startShootKubeAPIServer() (*kubeAPIServer, error) {
+// startShootKubeAPIServer starts a shoot's kube-apiserver trusting the <shoot>.ca-client CA, serving
+// with the certificate files <serving>.crt/.key.
+func (e *environment) startShootKubeAPIServer(name, serving, serviceRange string) (*kubeAPIServer, error) {
 	port, err := procs.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	p, err := e.start("shoot-kube-apiserver", e.bins.kubeAPIServer, e.kubeAPIServerArgs(port,
-		"--etcd-prefix=/registry-e2e-shoot",
-		"--cert-dir="+e.path("shoot-kube-apiserver-certs"),
-		"--tls-cert-file="+e.path("shoot-serving.crt"),
-		"--tls-private-key-file="+e.path("shoot-serving.key"),
+	p, err := e.start(name, e.bins.kubeAPIServer, e.kubeAPIServerArgs(port,
+		"--etcd-prefix=/registry-e2e-"+name,
+		"--cert-dir="+e.path(name+"-certs"),
+		"--tls-cert-file="+e.path(serving+".crt"),
+		"--tls-private-key-file="+e.path(serving+".key"),
 		"--client-ca-file="+e.path("shoot-client-ca.crt"),
-		"--service-cluster-ip-range=10.1.0.0/24",
+		"--service-cluster-ip-range="+serviceRange,
 	)...)
 	if err != nil {
 		return nil, err
 	}
 	k := &kubeAPIServer{port: port, proc: p}
-	// Anonymous: /readyz is public (system:public-info-viewer).
-	return k, procs.WaitHealthy(p, k.url()+"/readyz", e.shootClusterCAF, "", 90*time.Second)
+	// Anonymous: /readyz is public (system:public-info-viewer). Any CA of the bundle will do.
+	return k, procs.WaitHealthy(p, k.url()+"/readyz", e.path("shoot-cluster-cas.crt"), "", 90*time.Second)
+}
+
+// applyShootRBAC applies artifacts/shoot-rbac to the shoot as its operator would, with a
+// system:masters certificate of the test harness (never one the server issued).
+func (e *environment) applyShootRBAC() error {
+	certPEM, keyPEM, err := harnessCert(e.shootClientCA, "e2e-shoot-operator", "system:masters")
+	if err != nil {
+		return err
+	}
+	path := e.path("shoot-operator.kubeconfig")
+	if err := writeKubeconfig(path, e.shootKAS.url(), pki.EncodeCert(e.shootClusterCA.Cert),
+		&clientcmdapi.AuthInfo{ClientCertificateData: certPEM, ClientKeyData: keyPEM}); err != nil {
+		return err
+	}
+	if out, err := kubectl(path, "apply", "-k", filepath.Join(e.root, "artifacts", "shoot-rbac")); err != nil {
+		return fmt.Errorf("kubectl apply -k artifacts/shoot-rbac: %w\n%s", err, out)
+	}
+	return nil
+}
+
+func harnessCert(ca *pki.CA, user string, groups ...string) (certPEM, keyPEM []byte, err error) {
+	key, err := pki.NewKey(pki.ECDSAP256)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, certPEM, err = ca.Issue(pki.Leaf{CommonName: user, Organizations: groups, NotAfter: time.Now().Add(24 * time.Hour)}, key.Public()); err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err = pki.EncodeKey(key)
+	return certPEM, keyPEM, err
 }
 
 func (e *environment) startReplica(r *replica) error {

@@ -27,6 +27,23 @@ import (
 // shoot kube-apiserver's URL.
 func createShoot(t *testing.T, name string, caInConfigMap bool) string {
 	t.Helper()
+	s := shootSetup{internalSecretCA: pki.EncodeCert(env.shootClusterCA.Cert), addresses: []address{{"external", env.shootKAS.url()}}}
+	if caInConfigMap {
+		s = shootSetup{configMapCA: pki.EncodeCert(env.shootClusterCA.Cert), addresses: s.addresses}
+	}
+	return createShootWith(t, name, s)
+}
+
+type address struct{ name, url string }
+
+// shootSetup says where <shoot>.ca-cluster lives (nil: not there) and what the shoot advertises.
+type shootSetup struct {
+	internalSecretCA, configMapCA []byte
+	addresses                     []address
+}
+
+func createShootWith(t *testing.T, name string, s shootSetup) string {
+	t.Helper()
 	caKey, err := pki.EncodeKey(env.shootClientCA.Key)
 	if err != nil {
 		t.Fatal(err)
@@ -37,10 +54,15 @@ func createShoot(t *testing.T, name string, caInConfigMap bool) string {
 		return string(b)
 	}
 	mustKubectlStdin(t, "admin", secret(".ca-client", map[string][]byte{"ca.crt": pki.EncodeCert(env.shootClientCA.Cert), "ca.key": caKey}), "create", "-f", "-")
-	if caInConfigMap {
-		mustKubectl(t, "admin", "create", "configmap", name+".ca-cluster", "-n", projectNS, "--from-file=ca.crt="+env.shootClusterCAF)
-	} else {
-		mustKubectlStdin(t, "admin", secret(".ca-cluster", map[string][]byte{"ca.crt": pki.EncodeCert(env.shootClusterCA.Cert)}), "create", "-f", "-")
+	if s.configMapCA != nil {
+		path := env.path(name + ".ca-cluster.crt")
+		if err := os.WriteFile(path, s.configMapCA, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		mustKubectl(t, "admin", "create", "configmap", name+".ca-cluster", "-n", projectNS, "--from-file=ca.crt="+path)
+	}
+	if s.internalSecretCA != nil {
+		mustKubectlStdin(t, "admin", secret(".ca-cluster", map[string][]byte{"ca.crt": s.internalSecretCA}), "create", "-f", "-")
 	}
 	shoot := fmt.Sprintf(`{"apiVersion":"core.gardener.cloud/v1beta1","kind":"Shoot","metadata":{"name":%q,"namespace":%q},"spec":{"kubernetes":{"version":"1.31.2"}}}`,
 		name, projectNS)
@@ -51,9 +73,13 @@ func createShoot(t *testing.T, name string, caInConfigMap bool) string {
 		_, _ = kubectl("admin", "delete", "ins", name+".ca-client", name+".ca-cluster", "-n", projectNS, "--ignore-not-found")
 		_, _ = kubectl("admin", "delete", "configmap", name+".ca-cluster", "-n", projectNS, "--ignore-not-found")
 	})
-	patch := fmt.Sprintf(`{"status":{"advertisedAddresses":[{"name":"external","url":%q},{"name":"service-account-issuer","url":"https://issuer.example.com"}]}}`,
-		env.shootKAS.url())
-	mustKubectl(t, "admin", "patch", "shoot", name, "-n", projectNS, "--subresource=status", "--type=merge", "-p", patch)
+	addrs := []map[string]string{}
+	for _, a := range s.addresses {
+		addrs = append(addrs, map[string]string{"name": a.name, "url": a.url})
+	}
+	addrs = append(addrs, map[string]string{"name": "service-account-issuer", "url": "https://issuer.example.com"})
+	patch, _ := json.Marshal(map[string]any{"status": map[string]any{"advertisedAddresses": addrs}})
+	mustKubectl(t, "admin", "patch", "shoot", name, "-n", projectNS, "--subresource=status", "--type=merge", "-p", string(patch))
 	return name
 }
 
@@ -106,8 +132,9 @@ func TestAdminKubeconfigIsClusterAdminOfTheShoot(t *testing.T) {
 		t.Errorf("kubeconfig cluster %q = %+v, want server %s with the <shoot>.ca-cluster CA", wantContext, c, env.shootKAS.url())
 	}
 	cert := clientCert(t, cfg)
-	if cert.Subject.CommonName != "admin" || !slices.Equal(cert.Subject.Organization, []string{"system:masters"}) {
-		t.Errorf("client certificate subject = %v, want CN=admin O=system:masters", cert.Subject)
+	// admin is system:masters in the garden, so may issue in all namespaces: a system admin.
+	if cert.Subject.CommonName != "gardener.cloud:admin:admin" || !slices.Equal(cert.Subject.Organization, []string{"gardener.cloud:system:admins"}) {
+		t.Errorf("client certificate subject = %v, want CN=gardener.cloud:admin:admin O=gardener.cloud:system:admins", cert.Subject)
 	}
 	if d := cert.NotAfter.Sub(before); d < 590*time.Second || d > 620*time.Second {
 		t.Errorf("client certificate valid for %s, want the requested 600s", d)
@@ -116,15 +143,15 @@ func TestAdminKubeconfigIsClusterAdminOfTheShoot(t *testing.T) {
 		t.Errorf("status.expirationTimestamp %s differs from the certificate's NotAfter %s", expires, cert.NotAfter)
 	}
 
-	// The shoot kube-apiserver trusts the kubeconfig: cluster admin.
+	// The shoot kube-apiserver trusts the kubeconfig: cluster admin through artifacts/shoot-rbac.
 	out := mustKubectl(t, path, "get", "namespaces")
 	assertContains(t, out, "default", "kube-system")
 	if got := strings.TrimSpace(mustKubectl(t, path, "auth", "can-i", "*", "*", "--all-namespaces")); got != "yes" {
 		t.Errorf("kubectl auth can-i '*' '*' with the admin kubeconfig = %q, want yes", got)
 	}
 	whoami := whoAmI(t, path)
-	if whoami.username != "admin" || !slices.Contains(whoami.groups, "system:masters") {
-		t.Errorf("the shoot sees the admin kubeconfig as %+v, want admin in system:masters", whoami)
+	if whoami.username != "gardener.cloud:admin:admin" || !slices.Contains(whoami.groups, "gardener.cloud:system:admins") || slices.Contains(whoami.groups, "system:masters") {
+		t.Errorf("the shoot sees the admin kubeconfig as %+v, want gardener.cloud:admin:admin in gardener.cloud:system:admins, not system:masters", whoami)
 	}
 }
 
@@ -165,11 +192,15 @@ func TestViewerKubeconfigIsAViewer(t *testing.T) {
 		t.Errorf("viewer certificate organizations = %v", cert.Subject.Organization)
 	}
 	whoami := whoAmI(t, path)
-	if whoami.username != "admin" || !slices.Contains(whoami.groups, "gardener.cloud:system:viewers") || slices.Contains(whoami.groups, "system:masters") {
-		t.Errorf("the shoot sees the viewer kubeconfig as %+v, want admin in gardener.cloud:system:viewers and not system:masters", whoami)
+	if whoami.username != "gardener.cloud:viewer:admin" || !slices.Contains(whoami.groups, "gardener.cloud:system:viewers") || slices.Contains(whoami.groups, "system:masters") {
+		t.Errorf("the shoot sees the viewer kubeconfig as %+v, want gardener.cloud:viewer:admin in gardener.cloud:system:viewers and not system:masters", whoami)
 	}
-	// Authenticated, but this shoot grants the viewers group nothing: 403, not 401.
-	kubectlFails(t, path, []string{"get", "namespaces"}, "Forbidden")
+	// artifacts/shoot-rbac: viewers read everything but Secrets, and write nothing.
+	assertContains(t, mustKubectl(t, path, "get", "namespaces"), "kube-system")
+	mustKubectl(t, path, "get", "configmaps", "-A")
+	kubectlFails(t, path, []string{"get", "secrets", "-A"}, "Forbidden")
+	kubectlFails(t, path, []string{"get", "secrets", "-n", "kube-system", "any"}, "Forbidden")
+	kubectlFails(t, path, []string{"create", "namespace", "viewer-cannot"}, "Forbidden")
 }
 
 type identity struct {
