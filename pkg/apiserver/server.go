@@ -7,6 +7,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/kubernetes"
+	restclient "k8s.io/client-go/rest"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
@@ -37,9 +38,36 @@ type Server struct {
 	GenericAPIServer *genericapiserver.GenericAPIServer
 }
 
+type completedConfig struct {
+	GenericConfig genericapiserver.CompletedConfig
+	ExtraConfig   *ExtraConfig
+	// clusterClient reaches the cluster's core API; nil in standalone mode.
+	clusterClient *restclient.Config
+}
+
+// CompletedConfig is a Config with every default filled in, ready for New.
+type CompletedConfig struct {
+	*completedConfig
+}
+
+// Complete fills in the defaults of the generic config and applies the server's own policy.
+func (c *Config) Complete() CompletedConfig {
+	// Health endpoints stay reachable for probes; everything else needs credentials (401).
+	if authn := &c.GenericConfig.Authentication; authn.Authenticator != nil {
+		if _, done := authn.Authenticator.(healthOnlyAnonymous); !done {
+			authn.Authenticator = healthOnlyAnonymous{authn.Authenticator}
+		}
+	}
+	return CompletedConfig{&completedConfig{
+		GenericConfig: c.GenericConfig.Complete(),
+		ExtraConfig:   &c.ExtraConfig,
+		clusterClient: c.GenericConfig.ClientConfig,
+	}}
+}
+
 // New builds the server and installs the core.gardener.cloud group.
-func (c *Config) New() (*Server, error) {
-	generic, err := c.GenericConfig.Complete().New("garden-apiserver", genericapiserver.NewEmptyDelegate())
+func (c completedConfig) New() (*Server, error) {
+	generic, err := c.GenericConfig.New("garden-apiserver", genericapiserver.NewEmptyDelegate())
 	if err != nil {
 		return nil, err
 	}
@@ -60,8 +88,8 @@ func (c *Config) New() (*Server, error) {
 		KeyType:       c.ExtraConfig.KubeconfigKeyType,
 		MaxExpiration: c.ExtraConfig.MaxKubeconfigExpiration,
 	}
-	if c.GenericConfig.ClientConfig != nil {
-		if issuer.Kube, err = kubernetes.NewForConfig(c.GenericConfig.ClientConfig); err != nil {
+	if c.clusterClient != nil {
+		if issuer.Kube, err = kubernetes.NewForConfig(c.clusterClient); err != nil {
 			return nil, err
 		}
 	}
