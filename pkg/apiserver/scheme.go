@@ -1,4 +1,4 @@
-// Package apiserver wires the generic API server: scheme, storage, options and start-up.
+// Package apiserver builds the server from its configuration: scheme, storage and the API group.
 package apiserver
 
 import (

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/kubernetes"
+	restclient "k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
@@ -38,9 +39,36 @@ type Server struct {
 	GenericAPIServer *genericapiserver.GenericAPIServer
 }
 
+type completedConfig struct {
+	GenericConfig genericapiserver.CompletedConfig
+	ExtraConfig   *ExtraConfig
+	// clusterClient reaches the cluster's core API; nil in standalone mode.
+	clusterClient *restclient.Config
+}
+
+// CompletedConfig is a Config with every default filled in, ready for New.
+type CompletedConfig struct {
+	*completedConfig
+}
+
+// Complete fills in the defaults of the generic config and applies the server's own policy.
+func (c *Config) Complete() CompletedConfig {
+	// Health endpoints stay reachable for probes; everything else needs credentials (401).
+	if authn := &c.GenericConfig.Authentication; authn.Authenticator != nil {
+		if _, done := authn.Authenticator.(healthOnlyAnonymous); !done {
+			authn.Authenticator = healthOnlyAnonymous{authn.Authenticator}
+		}
+	}
+	return CompletedConfig{&completedConfig{
+		GenericConfig: c.GenericConfig.Complete(),
+		ExtraConfig:   &c.ExtraConfig,
+		clusterClient: c.GenericConfig.ClientConfig,
+	}}
+}
+
 // New builds the server and installs the core.gardener.cloud group.
-func (c *Config) New() (*Server, error) {
-	generic, err := c.GenericConfig.Complete().New("garden-apiserver", genericapiserver.NewEmptyDelegate())
+func (c completedConfig) New() (*Server, error) {
+	generic, err := c.GenericConfig.New("garden-apiserver", genericapiserver.NewEmptyDelegate())
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +111,7 @@ func (c *Config) New() (*Server, error) {
 // newIssuer builds the kubeconfig issuer: the server's own authorizer decides the certificate's
 // group; in delegated mode <shoot>.ca-cluster is also read from the cluster (ConfigMaps through an
 // informer, Secrets with a GET when no ConfigMap exists).
-func (c *Config) newIssuer(generic *genericapiserver.GenericAPIServer, shoots *genericregistry.Store, secrets *genericregistry.Store) (*kubeconfig.Issuer, error) {
+func (c completedConfig) newIssuer(generic *genericapiserver.GenericAPIServer, shoots, secrets *genericregistry.Store) (*kubeconfig.Issuer, error) {
 	kubeconfig.RegisterMetrics()
 	opts := c.ExtraConfig.Kubeconfig
 	if opts.LegacyIdentity {
@@ -96,10 +124,10 @@ func (c *Config) newIssuer(generic *genericapiserver.GenericAPIServer, shoots *g
 	// Drop the parsed CA of a deleted InternalSecret at once (other replicas drop it on their next read).
 	secrets.AfterDelete = func(obj runtime.Object, _ *metav1.DeleteOptions) { issuer.ForgetCA(obj) }
 
-	if c.GenericConfig.ClientConfig == nil || c.GenericConfig.SharedInformerFactory == nil {
+	if c.clusterClient == nil || c.GenericConfig.SharedInformerFactory == nil {
 		return issuer, nil
 	}
-	kube, err := kubernetes.NewForConfig(c.GenericConfig.ClientConfig)
+	kube, err := kubernetes.NewForConfig(c.clusterClient)
 	if err != nil {
 		return nil, err
 	}

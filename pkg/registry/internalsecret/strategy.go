@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/generic"
+	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
 	"k8s.io/apiserver/pkg/storage/names"
 
@@ -23,6 +24,13 @@ type Strategy struct {
 	runtime.ObjectTyper
 	names.NameGenerator
 }
+
+// The generic store calls the strategies through these interfaces.
+var (
+	_ rest.RESTCreateStrategy = Strategy{}
+	_ rest.RESTUpdateStrategy = Strategy{}
+	_ rest.RESTDeleteStrategy = Strategy{}
+)
 
 // NewStrategy returns the strategy for the given scheme.
 func NewStrategy(typer runtime.ObjectTyper) Strategy {

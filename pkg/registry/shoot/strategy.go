@@ -5,6 +5,7 @@ package shoot
 import (
 	"context"
 	"fmt"
+	"k8s.io/apiserver/pkg/registry/rest"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/fields"
@@ -27,6 +28,17 @@ type Strategy struct {
 	runtime.ObjectTyper
 	names.NameGenerator
 }
+
+// The generic store calls the strategies through these interfaces.
+var (
+	_ rest.RESTCreateStrategy  = Strategy{}
+	_ rest.RESTUpdateStrategy  = Strategy{}
+	_ rest.RESTDeleteStrategy  = Strategy{}
+	_ rest.ResetFieldsStrategy = Strategy{}
+
+	_ rest.RESTUpdateStrategy  = StatusStrategy{}
+	_ rest.ResetFieldsStrategy = StatusStrategy{}
+)
 
 // NewStrategy returns the strategy for the given scheme.
 func NewStrategy(typer runtime.ObjectTyper) Strategy {

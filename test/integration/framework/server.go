@@ -20,7 +20,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	authv1alpha1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/v1alpha1"
-	"github.com/garden-apiserver/garden-apiserver/pkg/apiserver"
+	"github.com/garden-apiserver/garden-apiserver/pkg/cmd/server"
 	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
 	clientscheme "github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned/scheme"
 )
@@ -57,7 +57,7 @@ func Start(t testing.TB, stateDir string, extraArgs ...string) *Server {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 
-	o := apiserver.NewOptions(io.Discard)
+	o := server.NewServerOptions(io.Discard)
 	fs := pflag.NewFlagSet("garden-apiserver", pflag.ContinueOnError)
 	o.AddFlags(fs)
 	args := append([]string{"--standalone", "--state-dir", stateDir, "--bind-address", "127.0.0.1",
@@ -68,9 +68,9 @@ func Start(t testing.TB, stateDir string, extraArgs ...string) *Server {
 	o.Recommended.SecureServing.Listener = l
 
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{StateDir: stateDir, Port: port, Kubeconfig: filepath.Join(stateDir, apiserver.AdminKubeconfigFile),
+	s := &Server{StateDir: stateDir, Port: port, Kubeconfig: filepath.Join(stateDir, server.AdminKubeconfigFile),
 		cancel: cancel, done: make(chan error, 1)}
-	go func() { s.done <- o.Run(ctx) }()
+	go func() { s.done <- completeAndRun(ctx, o) }()
 	t.Cleanup(s.Stop)
 
 	if err := s.waitReady(t); err != nil {
@@ -130,4 +130,15 @@ func (s *Server) Stop() {
 	case <-s.done:
 	case <-time.After(60 * time.Second):
 	}
+}
+
+// completeAndRun does what the command does once its flags are parsed.
+func completeAndRun(ctx context.Context, o *server.ServerOptions) error {
+	if err := o.Complete(); err != nil {
+		return err
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return o.Run(ctx)
 }

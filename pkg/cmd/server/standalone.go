@@ -1,4 +1,4 @@
-package apiserver
+package server
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -29,6 +31,46 @@ const (
 	AdminKubeconfigFile = "admin.kubeconfig"
 )
 
+// StandaloneOptions are the local state of the server and standalone mode.
+type StandaloneOptions struct {
+	// StateDir holds the embedded etcd data and, in standalone mode, keys and kubeconfig.
+	StateDir string
+	// Enabled runs without a Kubernetes cluster: local client CA, system:masters only.
+	Enabled bool
+}
+
+// NewStandaloneOptions returns the defaults.
+func NewStandaloneOptions() *StandaloneOptions {
+	return &StandaloneOptions{StateDir: defaultStateDir()}
+}
+
+func defaultStateDir() string {
+	if dir := os.Getenv("XDG_STATE_HOME"); dir != "" {
+		return filepath.Join(dir, "garden-apiserver")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "state", "garden-apiserver")
+	}
+	return "garden-apiserver-state"
+}
+
+// AddFlags registers the flags.
+func (o *StandaloneOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.StateDir, "state-dir", o.StateDir,
+		"Directory for the embedded etcd's data (used when --etcd-servers is empty) and, with --standalone, the generated CAs, keys and admin kubeconfig.")
+	fs.BoolVar(&o.Enabled, "standalone", o.Enabled,
+		"Run without a Kubernetes cluster: authenticate client certificates of a CA generated in --state-dir, allow only group system:masters, and write an admin kubeconfig there.")
+}
+
+// Validate checks the flags.
+func (o *StandaloneOptions) Validate() []error {
+	if o.StateDir == "" {
+		return []error{fmt.Errorf("--state-dir must not be empty")}
+	}
+	return nil
+}
+
+// standaloneState is what standalone mode created in the state directory.
 type standaloneState struct {
 	stateDir       string
 	clientCA       *pki.CA
@@ -38,13 +80,14 @@ type standaloneState struct {
 
 // prepareStandalone creates (once) the CAs and serving certificate in the state directory
 // and points authentication, authorization and serving at them.
-func (o *Options) prepareStandalone() (*standaloneState, error) {
-	s := &standaloneState{stateDir: o.StateDir, kubeconfigPath: filepath.Join(o.StateDir, AdminKubeconfigFile)}
+func (o *ServerOptions) prepareStandalone() (*standaloneState, error) {
+	dir := o.Standalone.StateDir
+	s := &standaloneState{stateDir: dir, kubeconfigPath: filepath.Join(dir, AdminKubeconfigFile)}
 	var err error
-	if s.clientCA, err = loadOrCreateCA(o.StateDir, clientCACert, clientCAKey, "garden-apiserver-client-ca"); err != nil {
+	if s.clientCA, err = loadOrCreateCA(dir, clientCACert, clientCAKey, "garden-apiserver-client-ca"); err != nil {
 		return nil, err
 	}
-	if s.servingCA, err = loadOrCreateCA(o.StateDir, servingCACert, servingCAKey, "garden-apiserver-serving-ca"); err != nil {
+	if s.servingCA, err = loadOrCreateCA(dir, servingCACert, servingCAKey, "garden-apiserver-serving-ca"); err != nil {
 		return nil, err
 	}
 	if err := s.ensureServingCert(); err != nil {
@@ -52,9 +95,9 @@ func (o *Options) prepareStandalone() (*standaloneState, error) {
 	}
 
 	r := o.Recommended
-	r.SecureServing.ServerCert.CertKey.CertFile = filepath.Join(o.StateDir, servingCert)
-	r.SecureServing.ServerCert.CertKey.KeyFile = filepath.Join(o.StateDir, servingKey)
-	r.Authentication.ClientCert.ClientCA = filepath.Join(o.StateDir, clientCACert)
+	r.SecureServing.ServerCert.CertKey.CertFile = filepath.Join(dir, servingCert)
+	r.SecureServing.ServerCert.CertKey.KeyFile = filepath.Join(dir, servingKey)
+	r.Authentication.ClientCert.ClientCA = filepath.Join(dir, clientCACert)
 	r.Authentication.RemoteKubeConfigFileOptional = true
 	r.Authentication.SkipInClusterLookup = true
 	r.Authorization.RemoteKubeConfigFileOptional = true
@@ -68,7 +111,7 @@ func (o *Options) prepareStandalone() (*standaloneState, error) {
 	r.Features.EnablePriorityAndFairness = false
 	// Secure by default: InternalSecrets are encrypted with a key generated once in the state directory.
 	if r.Etcd.EncryptionProviderConfigFilepath == "" {
-		path, err := encryption.EnsureStandaloneConfig(o.StateDir)
+		path, err := encryption.EnsureStandaloneConfig(dir)
 		if err != nil {
 			return nil, fmt.Errorf("creating the encryption configuration: %w", err)
 		}

@@ -1,4 +1,4 @@
-package apiserver
+package server
 
 import (
 	"context"
@@ -63,8 +63,8 @@ current-context: c
 	return path, &versionCalls
 }
 
-func delegatedOptions(kubeconfig string) *Options {
-	o := NewOptions(io.Discard)
+func delegatedOptions(kubeconfig string) *ServerOptions {
+	o := NewServerOptions(io.Discard)
 	o.Recommended.CoreAPI.CoreAPIKubeconfigPath = kubeconfig
 	o.Recommended.Authentication.RemoteKubeConfigFile = kubeconfig
 	o.Recommended.Authorization.RemoteKubeConfigFile = kubeconfig

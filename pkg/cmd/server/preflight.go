@@ -1,4 +1,4 @@
-package apiserver
+package server
 
 import (
 	"context"
@@ -46,7 +46,7 @@ func (k *clusterKubeconfig) describe() string {
 // TokenReviews and SubjectAccessReviews). Unreachable clusters are retried until timeout;
 // denials fail at once. A server that cannot do these would otherwise serve half-configured:
 // rejecting every request, or waiting forever for caches that never sync.
-func (o *Options) checkCluster(ctx context.Context, timeout time.Duration) error {
+func (o *ServerOptions) checkCluster(ctx context.Context, timeout time.Duration) error {
 	if timeout <= 0 {
 		klog.Warning("Skipping the start-up check of the cluster connection (--cluster-check-timeout=0)")
 		return nil

@@ -1,0 +1,152 @@
+// Package server is the garden-apiserver command: its options (flags, Complete, Validate),
+// the server configuration built from them, and Run.
+package server
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	cliflag "k8s.io/component-base/cli/flag"
+	"k8s.io/component-base/logs"
+
+	gardenadmission "github.com/garden-apiserver/garden-apiserver/pkg/admission"
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
+	"github.com/garden-apiserver/garden-apiserver/pkg/apiserver"
+	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
+	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
+)
+
+// DefaultEtcdPathPrefix is Gardener's prefix, so the server can share an etcd with kube-apiserver.
+const DefaultEtcdPathPrefix = "/registry-gardener"
+
+// ServerOptions are the command-line options of garden-apiserver. Each part registers and
+// validates its own flags.
+type ServerOptions struct {
+	Recommended *genericoptions.RecommendedOptions
+	// ServerRun carries the request limits and timeouts (--max-requests-inflight,
+	// --request-timeout, --shutdown-delay-duration, ...), feature gates and emulated versions,
+	// as in kube-apiserver.
+	ServerRun *genericoptions.ServerRunOptions
+
+	Standalone   *StandaloneOptions
+	Kubeconfig   *kubeconfig.Options
+	Encryption   *encryption.Options
+	ClusterCheck *ClusterCheckOptions
+
+	Out io.Writer
+}
+
+// NewServerOptions returns options with the defaults of a production deployment.
+func NewServerOptions(out io.Writer) *ServerOptions {
+	o := &ServerOptions{
+		Recommended: genericoptions.NewRecommendedOptions(DefaultEtcdPathPrefix,
+			apiserver.Codecs.LegacyCodec(v1beta1.SchemeGroupVersion)),
+		ServerRun:    genericoptions.NewServerRunOptions(),
+		Standalone:   NewStandaloneOptions(),
+		Kubeconfig:   kubeconfig.NewOptions(),
+		Encryption:   encryption.NewOptions(),
+		ClusterCheck: &ClusterCheckOptions{Timeout: 30 * time.Second},
+		Out:          out,
+	}
+	o.Recommended.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
+		v1beta1.SchemeGroupVersion, schema.GroupKind{Group: core.GroupName})
+	gardenadmission.Configure(o.Recommended)
+	return o
+}
+
+// Flags returns the flags by group: the server's own first, then the library's in
+// kube-apiserver's order.
+func (o *ServerOptions) Flags() cliflag.NamedFlagSets {
+	var fss cliflag.NamedFlagSets
+	o.Standalone.AddFlags(fss.FlagSet("standalone"))
+	o.Kubeconfig.AddFlags(fss.FlagSet("shoot kubeconfigs"))
+	o.Encryption.AddFlags(fss.FlagSet("encryption migration"))
+	o.ClusterCheck.AddFlags(fss.FlagSet("cluster check"))
+
+	r := o.Recommended
+	o.ServerRun.AddUniversalFlags(fss.FlagSet("generic"))
+	r.Etcd.AddFlags(fss.FlagSet("etcd"))
+	r.SecureServing.AddFlags(fss.FlagSet("secure serving"))
+	r.Audit.AddFlags(fss.FlagSet("auditing"))
+	r.Features.AddFlags(fss.FlagSet("features"))
+	r.Authentication.AddFlags(fss.FlagSet("authentication"))
+	r.Authorization.AddFlags(fss.FlagSet("authorization"))
+	r.CoreAPI.AddFlags(fss.FlagSet("core api"))
+	r.EgressSelector.AddFlags(fss.FlagSet("egress selector"))
+	r.Admission.AddFlags(fss.FlagSet("admission"))
+	r.Traces.AddFlags(fss.FlagSet("traces"))
+	// The logging flags component-base's cli.Run adds anyway, and --help, listed in --help.
+	global := fss.FlagSet("global")
+	logs.AddFlags(global)
+	global.BoolP("help", "h", false, "help for garden-apiserver")
+	return fss
+}
+
+// AddFlags registers every flag in one flag set.
+func (o *ServerOptions) AddFlags(fs *pflag.FlagSet) {
+	fss := o.Flags()
+	for _, name := range fss.Order {
+		fs.AddFlagSet(fss.FlagSet(name))
+	}
+}
+
+// Complete fills in what the flags leave open; call it right after parsing them.
+func (o *ServerOptions) Complete() error {
+	// Feature gates and emulated versions take their flag values before anything reads them.
+	return o.ServerRun.ComponentGlobalsRegistry.Set()
+}
+
+// Validate checks every flag; nothing has been started or written yet.
+func (o *ServerOptions) Validate() error {
+	errs := o.recommendedForValidation().Validate()
+	errs = append(errs, o.ServerRun.Validate()...)
+	errs = append(errs, o.ServerRun.ComponentGlobalsRegistry.Validate()...)
+	errs = append(errs, o.Standalone.Validate()...)
+	errs = append(errs, o.Kubeconfig.Validate()...)
+	errs = append(errs, o.Encryption.Validate()...)
+	errs = append(errs, o.ClusterCheck.Validate()...)
+	return utilerrors.NewAggregate(errs)
+}
+
+// recommendedForValidation is Recommended as it will be once the embedded etcd runs: its
+// endpoint is only known then.
+func (o *ServerOptions) recommendedForValidation() *genericoptions.RecommendedOptions {
+	if !o.embeddedEtcd() {
+		return o.Recommended
+	}
+	r, etcd := *o.Recommended, *o.Recommended.Etcd
+	etcd.StorageConfig.Transport.ServerList = []string{"http://127.0.0.1:2379"}
+	r.Etcd = &etcd
+	return &r
+}
+
+// embeddedEtcd: without --etcd-servers the server runs its own etcd in --state-dir.
+func (o *ServerOptions) embeddedEtcd() bool {
+	return len(o.Recommended.Etcd.StorageConfig.Transport.ServerList) == 0
+}
+
+// ClusterCheckOptions bound the delegated-mode start-up check of the cluster (preflight.go).
+type ClusterCheckOptions struct {
+	Timeout time.Duration
+}
+
+// AddFlags registers the flags.
+func (o *ClusterCheckOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.DurationVar(&o.Timeout, "cluster-check-timeout", o.Timeout,
+		"Without --standalone: how long to wait at start-up for the cluster behind --kubeconfig, --authentication-kubeconfig and --authorization-kubeconfig to answer before exiting with an error (0 skips the check).")
+}
+
+// Validate checks the flags.
+func (o *ClusterCheckOptions) Validate() []error {
+	if o.Timeout < 0 {
+		return []error{fmt.Errorf("--cluster-check-timeout must not be negative, got %s", o.Timeout)}
+	}
+	return nil
+}
