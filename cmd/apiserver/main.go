@@ -9,6 +9,7 @@ import (
 	"k8s.io/component-base/cli"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apiserver"
+	"github.com/garden-apiserver/garden-apiserver/pkg/buildinfo"
 )
 
 func main() {
@@ -19,10 +20,12 @@ func main() {
 		Short:        "Serves Gardener's InternalSecrets and Shoots (core.gardener.cloud) as an aggregated API server",
 		SilenceUsage: true,
 		RunE: func(c *cobra.Command, _ []string) error {
+			buildinfo.PrintAndExitIfRequested(os.Stdout, "garden-apiserver", os.Exit)
 			return o.Run(c.Context())
 		},
 	}
 	cmd.SetContext(ctx)
 	o.AddFlags(cmd.Flags())
+	buildinfo.AddFlags(cmd.Flags())
 	os.Exit(cli.Run(cmd))
 }
