@@ -6,8 +6,8 @@ BIN        := _output/bin/garden-apiserver
 STATE_DIR  ?= _output/state
 PORT       ?= 8443
 GO_TEST    ?= go test
-# Packages of the main module; the e2e suite and hack/tools have their own targets.
-UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration)
+# Packages of the main module; the e2e suite, the image test and hack/tools have their own targets.
+UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration -e /hack/image)
 
 .PHONY: all build plugin image image-test run test unit integration e2e tools verify generate bench fuzz clean
 
@@ -39,8 +39,8 @@ image-test: image
 run: build
 	$(BIN) --standalone --state-dir $(STATE_DIR) --bind-address 127.0.0.1 --secure-port $(PORT)
 
-## test: unit, integration and end-to-end tests
-test: unit integration e2e
+## test: unit, integration and end-to-end tests, and the image's test
+test: unit integration e2e image-test
 
 unit:
 	$(GO_TEST) -count=1 $(UNIT_PKGS)
@@ -49,7 +49,7 @@ integration:
 	$(GO_TEST) -count=1 -timeout 20m ./test/integration/...
 
 ## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas
-e2e: tools build
+e2e: tools build plugin
 	$(GO_TEST) -count=1 -timeout 30m ./test/e2e/...
 
 tools:
