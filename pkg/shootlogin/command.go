@@ -84,6 +84,9 @@ func runCredential(ctx context.Context, o *options, out io.Writer) error {
 // runKubeconfig requests one kubeconfig for the shoot's clusters and CAs, caches its
 // certificate (so the first kubectl call needs no second one) and prints the exec kubeconfig.
 func runKubeconfig(ctx context.Context, o *options, out io.Writer) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
 	if err := o.pinGarden(); err != nil {
 		return err
 	}

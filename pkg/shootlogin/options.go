@@ -2,6 +2,7 @@ package shootlogin
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -74,6 +75,9 @@ func (o *options) pinGarden() error {
 		files := rules.GetLoadingPrecedence()
 		if len(files) != 1 {
 			return fmt.Errorf("KUBECONFIG names %d files: pass --garden-kubeconfig", len(files))
+		}
+		if _, err := os.Stat(files[0]); err != nil {
+			return fmt.Errorf("no garden kubeconfig (%w): pass --garden-kubeconfig or set KUBECONFIG", err)
 		}
 		o.GardenKubeconfig = files[0]
 	}
