@@ -22,7 +22,7 @@ build:
 plugin:
 	go build -trimpath -ldflags "-s -w $$(./hack/version.sh)" -o _output/bin/kubectl-shootlogin ./cmd/kubectl-shootlogin
 
-## image: an OCI image of the server (static binary, empty base, UID 65532) written to $(IMAGE_TAR)
+## image: a container image of the server (static binary, empty base, UID 65532) written to $(IMAGE_TAR)
 ## by hack/image, no container engine needed; image-test reads it back and runs its binary.
 IMAGE_TAR  ?= _output/image/garden-apiserver.tar
 IMAGE_NAME ?= garden-apiserver

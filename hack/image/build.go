@@ -15,7 +15,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 const (
@@ -31,7 +30,8 @@ type options struct {
 	Created                   time.Time
 }
 
-// build assembles the image: empty base, one gzip layer, OCI media types.
+// build assembles the image: empty base, one gzip layer. (The tarball format records no media
+// types; registries receive Docker schema 2, which every runtime pulls.)
 func build(o options) (v1.Image, error) {
 	layerTar, err := rootfs(o.Binary)
 	if err != nil {
@@ -39,16 +39,15 @@ func build(o options) (v1.Image, error) {
 	}
 	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(layerTar)), nil
-	}, tarball.WithCompressionLevel(gzip.BestCompression), tarball.WithMediaType(types.OCILayer))
+	}, tarball.WithCompressionLevel(gzip.BestCompression))
 	if err != nil {
 		return nil, err
 	}
-	img, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1),
+	img, err := mutate.Append(empty.Image,
 		mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: "hack/image", Created: v1.Time{Time: o.Created}}})
 	if err != nil {
 		return nil, err
 	}
-	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 	cfg, err := img.ConfigFile()
 	if err != nil {
 		return nil, err

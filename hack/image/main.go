@@ -1,4 +1,4 @@
-// Command image writes an OCI image of garden-apiserver as a tarball, without a container engine:
+// Command image writes a container image of garden-apiserver as a tarball, without a container engine:
 // an empty base, one layer with the static binary, user 65532, the binary as entrypoint and the
 // OCI labels of version and revision. `make image` runs it; push the tarball with `crane push`.
 package main
