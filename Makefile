@@ -6,23 +6,43 @@ BIN        := _output/bin/garden-apiserver
 STATE_DIR  ?= _output/state
 PORT       ?= 8443
 GO_TEST    ?= go test
-# Packages of the main module; the e2e suite and hack/tools have their own targets.
-UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration)
+# Packages of the main module; the e2e suite, the image test and hack/tools have their own targets.
+UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration -e /hack/image)
 
-.PHONY: all build run test unit integration e2e tools verify generate bench fuzz clean
+.PHONY: all build plugin image image-test run test unit integration e2e tools verify generate bench fuzz clean
 
 all: build
 
 # -s -w: no symbol table or DWARF (as Kubernetes release builds); stack traces and pprof still work.
+# hack/version.sh stamps the version, commit and build date into k8s.io/component-base/version.
 build:
-	go build -trimpath -ldflags "-s -w" -o $(BIN) ./cmd/apiserver
+	go build -trimpath -ldflags "-s -w $$(./hack/version.sh)" -o $(BIN) ./cmd/apiserver
+
+## plugin: kubectl-shootlogin, the credential plugin for shoots (README "Use a shoot without copying kubeconfigs")
+plugin:
+	go build -trimpath -ldflags "-s -w $$(./hack/version.sh)" -o _output/bin/kubectl-shootlogin ./cmd/kubectl-shootlogin
+
+## image: a container image of the server (static binary, empty base, UID 65532) written to $(IMAGE_TAR)
+## by hack/image, no container engine needed; image-test reads it back and runs its binary.
+IMAGE_TAR  ?= _output/image/garden-apiserver.tar
+IMAGE_NAME ?= garden-apiserver
+# The version is taken once, so the binary and the labels agree.
+image:
+	mkdir -p _output/image
+	export VERSION="$$(./hack/version.sh version)" GIT_COMMIT="$$(./hack/version.sh commit)"; \
+	CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w $$(./hack/version.sh)" -o _output/image/garden-apiserver ./cmd/apiserver && \
+	go run ./hack/image --binary _output/image/garden-apiserver --name $(IMAGE_NAME) --out $(IMAGE_TAR) \
+		--version "$$VERSION" --revision "$$GIT_COMMIT"
+
+image-test: image
+	IMAGE_TAR=$(abspath $(IMAGE_TAR)) $(GO_TEST) -count=1 ./hack/image
 
 ## run: standalone server on an embedded etcd, admin kubeconfig in $(STATE_DIR)
 run: build
 	$(BIN) --standalone --state-dir $(STATE_DIR) --bind-address 127.0.0.1 --secure-port $(PORT)
 
-## test: unit, integration and end-to-end tests
-test: unit integration e2e
+## test: unit, integration and end-to-end tests, and the image's test
+test: unit integration e2e image-test
 
 unit:
 	$(GO_TEST) -count=1 $(UNIT_PKGS)
@@ -31,7 +51,7 @@ integration:
 	$(GO_TEST) -count=1 -timeout 20m ./test/integration/...
 
 ## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas
-e2e: tools build
+e2e: tools build plugin
 	$(GO_TEST) -count=1 -timeout 30m ./test/e2e/...
 
 tools:

@@ -3,9 +3,12 @@ package server
 import (
 	"context"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 	cliflag "k8s.io/component-base/cli/flag"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/buildinfo"
 )
 
 // NewCommand returns the garden-apiserver command: parse flags, Complete, Validate, Run.
@@ -16,6 +19,7 @@ func NewCommand(ctx context.Context, out io.Writer) *cobra.Command {
 		Short:        "Serves Gardener's InternalSecrets and Shoots (core.gardener.cloud) as an aggregated API server",
 		SilenceUsage: true,
 		RunE: func(c *cobra.Command, _ []string) error {
+			buildinfo.PrintAndExitIfRequested(out, "garden-apiserver", os.Exit)
 			if err := o.Complete(); err != nil {
 				return err
 			}
@@ -27,6 +31,7 @@ func NewCommand(ctx context.Context, out io.Writer) *cobra.Command {
 	}
 	cmd.SetContext(ctx)
 	fss := o.Flags()
+	buildinfo.AddFlags(fss.FlagSet("global"))
 	for _, fs := range fss.FlagSets {
 		cmd.Flags().AddFlagSet(fs)
 	}

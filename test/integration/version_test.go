@@ -1,0 +1,93 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+	apimachineryversion "k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/cmd/server"
+	"github.com/garden-apiserver/garden-apiserver/test/procs"
+)
+
+// TestBuildVersion builds the server as `make build` does, with a version set through
+// hack/version.sh, and checks that --version prints it and that /version of the running
+// server reports it with the commit.
+func TestBuildVersion(t *testing.T) {
+	const version = "v1.2.3-versiontest+0123456789abcd"
+	dir := t.TempDir()
+	stamp := exec.Command("../../hack/version.sh")
+	stamp.Env = append(os.Environ(), "VERSION="+version, "GIT_COMMIT=0123456789abcdef0123456789abcdef01234567", "GIT_TREE_STATE=clean")
+	ldflags, err := stamp.Output()
+	if err != nil {
+		t.Fatalf("hack/version.sh: %v", err)
+	}
+	bin := filepath.Join(dir, "garden-apiserver")
+	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w "+strings.TrimSpace(string(ldflags)),
+		"-o", bin, "../../cmd/apiserver").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	if want := "garden-apiserver " + version + "\n"; err != nil || string(out) != want {
+		t.Errorf("--version: %v, printed %q, want %q", err, out, want)
+	}
+
+	port, err := procs.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	p, err := procs.Start("garden-apiserver", filepath.Join(dir, "server.log"), bin, "--standalone", "--state-dir", state,
+		"--bind-address", "127.0.0.1", fmt.Sprintf("--secure-port=%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	// The serving CA and the kubeconfig appear once the server has prepared its state directory.
+	kubeconfig := filepath.Join(state, server.AdminKubeconfigFile)
+	if err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 90*time.Second, true,
+		func(context.Context) (bool, error) {
+			if p.Exited() {
+				return false, fmt.Errorf("the server exited: %v", p.Err())
+			}
+			_, err := os.Stat(kubeconfig)
+			return err == nil, nil
+		}); err != nil {
+		t.Fatalf("no %s: %v\n%s", kubeconfig, err, procs.Tail(filepath.Join(dir, "server.log"), 30))
+	}
+	if err := procs.WaitHealthy(p, fmt.Sprintf("https://127.0.0.1:%d/readyz", port), filepath.Join(state, "pki", "serving-ca.crt"), "", 90*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, procs.Tail(filepath.Join(dir, "server.log"), 30))
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := hc.Get(cfg.Host + "/version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var info apimachineryversion.Info
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
+		t.Fatal(err)
+	}
+	if info.GitVersion != version || info.GitCommit != "0123456789abcdef0123456789abcdef01234567" || info.GitTreeState != "clean" ||
+		info.Major != "1" || info.Minor != "2+" || info.BuildDate == "1970-01-01T00:00:00Z" {
+		t.Errorf("/version = %+v, want the stamped %s, its commit, major 1 minor 2+ and a build date", info, version)
+	}
+}
