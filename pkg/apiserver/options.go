@@ -71,6 +71,7 @@ func NewOptions(out io.Writer) *Options {
 	}
 	o.Recommended.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1beta1.SchemeGroupVersion, schema.GroupKind{Group: core.GroupName})
+	o.Recommended.Etcd.DefaultStorageMediaType = defaultStorageMediaType
 	gardenadmission.Configure(o.Recommended)
 	return o
 }
@@ -194,6 +195,9 @@ func (o *Options) Config() (*Config, error) {
 	c.FeatureGate = utilfeature.DefaultFeatureGate
 	c.EffectiveVersion = compatibility.DefaultBuildEffectiveVersion()
 
+	if err := o.applyStorageMediaType(); err != nil {
+		return nil, err
+	}
 	if err := o.Recommended.ApplyTo(c); err != nil {
 		return nil, err
 	}

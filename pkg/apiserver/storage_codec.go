@@ -1,0 +1,31 @@
+package apiserver
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	serverstorage "k8s.io/apiserver/pkg/server/storage"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
+)
+
+// applyStorageMediaType makes the storage codec write --storage-media-type (protobuf unless
+// set otherwise, as kube-apiserver) and read every format, so objects an earlier release stored
+// as JSON stay readable until they are rewritten. The library's simple storage factory uses
+// StorageConfig.Codec as it is and would ignore the flag.
+func (o *Options) applyStorageMediaType() error {
+	etcd := o.Recommended.Etcd
+	codec, _, err := serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
+		StorageMediaType:  etcd.DefaultStorageMediaType,
+		StorageSerializer: Codecs,
+		StorageVersion:    v1beta1.SchemeGroupVersion,
+		MemoryVersion:     core.SchemeGroupVersion,
+	})
+	if err != nil {
+		return err
+	}
+	etcd.StorageConfig.Codec = codec
+	return nil
+}
+
+// defaultStorageMediaType is what objects are written as unless --storage-media-type says otherwise.
+const defaultStorageMediaType = runtime.ContentTypeProtobuf
