@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,14 +13,19 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
+	"k8s.io/apiserver/pkg/storage/value"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
 	authv1alpha1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/v1alpha1"
 	corev1beta1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
+	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
+	corev1beta1client "github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned/typed/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/test/integration/framework"
 )
 
@@ -241,8 +247,110 @@ func TestProtobufShoots(t *testing.T) {
 	requireWire(t, wire, "WATCH", "/shoots", "", pbWatchType)
 }
 
-// requireDecodesTo checks that raw (a stored value after decryption) is protobuf.
-func requireProtobuf(t testing.TB, key string, plain []byte) {
+// decryptedValues reads every value under prefix from etcd and decrypts it with the
+// configuration file (values of resources the file does not name are returned as stored).
+func decryptedValues(t testing.TB, e *encEnv, prefix string, gr schema.GroupResource) map[string][]byte {
 	t.Helper()
-	require.Truef(t, strings.HasPrefix(string(plain), "k8s\x00"), "%s: want protobuf, got %q", key, plain[:min(len(plain), 16)])
+	cfg, err := encryptionconfig.LoadEncryptionConfig(context.Background(), e.cfg, false, "test")
+	require.NoError(t, err)
+	out := map[string][]byte{}
+	for k, v := range e.etcd.Raw(t, prefix) {
+		if tr := cfg.Transformers[gr]; tr != nil {
+			require.Truef(t, strings.HasPrefix(string(v), "k8s:enc:"), "%s: stored unencrypted", k)
+			v, _, err = tr.TransformFromStorage(context.Background(), v, value.DefaultContext(k))
+			require.NoError(t, err, k)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// requireFormat checks that every value starts with the JSON brace or the protobuf magic.
+func requireFormat(t testing.TB, values map[string][]byte, mediaType string) {
+	t.Helper()
+	require.NotEmpty(t, values)
+	want := map[string]string{runtime.ContentTypeJSON: "{", pbType: "k8s\x00"}[mediaType]
+	for k, v := range values {
+		require.Truef(t, strings.HasPrefix(string(v), want), "%s: want %s, got %q", k, mediaType, v[:min(len(v), 16)])
+	}
+}
+
+// An etcd written by a release that stored JSON (as --storage-media-type=application/json
+// does): the server serves every object at once and converts them to protobuf in the
+// background, with progress in the encryption status and metrics, while clients keep writing.
+// No write is lost, and encrypted objects stay encrypted.
+func TestProtobufUpgradeFromJSON(t *testing.T) {
+	e := newEncEnv(t)
+	hash := e.write(encConfig(entry([]string{secretsRes}, e.aescbc("key1"))))
+	old := e.start("", "--storage-media-type=application/json")
+	const hot, cold, nShoots = 10, 40, 10
+	createSecrets(t, old, "u", hot+cold, "MARKER-upgrade")
+	createShoots(t, old, "u", nShoots, "MARKER-upgrade")
+	waitMigrated(t, old, hash, 30*time.Second)
+	old.Stop()
+	secretsGR, shootsGR := corev1beta1.Resource("internalsecrets"), corev1beta1.Resource("shoots")
+	requireFormat(t, decryptedValues(t, e, secretsPrefix, secretsGR), runtime.ContentTypeJSON)
+	requireFormat(t, decryptedValues(t, e, shootsPrefix, shootsGR), runtime.ContentTypeJSON)
+
+	s := e.start("", "--encryption-migration-rate=20", "--encryption-migration-batch-size=10")
+	pb, _ := wireClient(t, s, "")
+	client := pb.CoreV1beta1().InternalSecrets(ns)
+	list, err := client.List(context.Background(), metav1.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, list.Items, hot+cold, "JSON objects are served at once")
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan map[string]string)
+	go func() { done <- keepUpdating(ctx, client, "u", hot) }()
+
+	var st encryption.Status
+	require.Eventually(t, func() bool {
+		st = encStatus(t, s)
+		r := resourceStatus(st, secretsRes)
+		return r.Migrated >= 3 && r.StoredAs[runtime.ContentTypeJSON] > 0
+	}, 30*time.Second, 20*time.Millisecond, "the conversion is under way and visible")
+	require.Greater(t, resourceStatus(st, secretsRes).Remaining, 0)
+	require.False(t, st.AllMigrated)
+
+	st = waitMigrated(t, s, hash, 60*time.Second)
+	stop()
+	last := <-done
+	require.Len(t, last, hot, "every hot object was updated")
+	secrets, shoots := resourceStatus(st, secretsRes), resourceStatus(st, shootsRes)
+	assert.Equal(t, map[string]int{pbType: hot + cold}, secrets.StoredAs)
+	assert.Equal(t, map[string]int{pbType: nShoots}, shoots.StoredAs)
+	assert.GreaterOrEqual(t, secrets.Migrated, int64(cold), "the controller converted the cold objects")
+	assert.EqualValues(t, nShoots, shoots.Migrated)
+	assert.EqualValues(t, nShoots, metricValue(t, s, "garden_apiserver_encryption_migration_objects_migrated_total", shootsRes))
+
+	requireFormat(t, decryptedValues(t, e, secretsPrefix, secretsGR), pbType)
+	requireFormat(t, decryptedValues(t, e, shootsPrefix, shootsGR), pbType)
+	list, err = client.List(context.Background(), metav1.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, list.Items, hot+cold)
+	for _, o := range list.Items {
+		assert.Equal(t, last[o.Name], string(o.Data["v"]), "%s has the writer's last value", o.Name)
+		assert.Equal(t, "MARKER-upgrade", string(o.Data["marker"]))
+	}
+}
+
+// keepUpdating rewrites data key "v" of objects prefix-000 .. prefix-(n-1) until ctx ends and
+// returns the last value each update that succeeded wrote.
+func keepUpdating(ctx context.Context, c corev1beta1client.InternalSecretInterface, prefix string, n int) map[string]string {
+	last := map[string]string{}
+	for round := 0; ctx.Err() == nil; round++ {
+		for i := 0; i < n && ctx.Err() == nil; i++ {
+			name, val := fmt.Sprintf("%s-%03d", prefix, i), fmt.Sprintf("r%d", round)
+			obj, err := c.Get(context.Background(), name, metav1.GetOptions{})
+			if err != nil {
+				continue
+			}
+			obj.Data["v"] = []byte(val)
+			if _, err := c.Update(context.Background(), obj, metav1.UpdateOptions{}); err == nil {
+				last[name] = val
+			}
+		}
+	}
+	return last
 }
