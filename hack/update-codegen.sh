@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates everything under pkg/generated and the zz_generated files in pkg/apis.
+# Regenerates everything under pkg/generated and the zz_generated and protobuf files in pkg/apis.
 set -o errexit -o nounset -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,6 +11,9 @@ CODEGEN_PKG=$(go list -m -f '{{.Dir}}' k8s.io/code-generator)
 BOILERPLATE="${ROOT}/hack/boilerplate.go.txt"
 # shellcheck source=/dev/null
 source "${CODEGEN_PKG}/kube_codegen.sh"
+
+# Protobuf first: it adds protobuf struct tags to the types files the other generators read.
+"${ROOT}/hack/update-protobuf.sh"
 
 kube::codegen::gen_helpers --boilerplate "${BOILERPLATE}" "${ROOT}/pkg/apis"
 # Configuration kinds of admission plugins (AdmissionConfiguration entries).
@@ -31,6 +34,7 @@ go run ./hack/models-schema > "${schema}"
 
 kube::codegen::gen_client \
     --with-watch \
+    --prefers-protobuf \
     --with-applyconfig \
     --applyconfig-openapi-schema "${schema}" \
     --output-dir "${ROOT}/pkg/generated" \

@@ -86,7 +86,8 @@ func (o *Options) ApplyTo(c *genericapiserver.RecommendedConfig, etcd *genericop
 		resources:  map[string]*resource{},
 		libHealth:  findCheck(c.ReadyzChecks, "kms-providers"),
 	}
-	c.RESTOptionsGetter = restOptionsGetter{delegate: c.RESTOptionsGetter, c: ctrl}
+	c.RESTOptionsGetter = restOptionsGetter{delegate: c.RESTOptionsGetter, c: ctrl,
+		mediaType: writeMediaType(etcd.DefaultStorageMediaType)}
 	return ctrl, nil
 }
 

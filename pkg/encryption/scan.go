@@ -91,19 +91,22 @@ func (c *Controller) scanPages(ctx context.Context, r *resource, fn func([]*mvcc
 
 // count classifies every stored object of r the way the store does on read.
 func (c *Controller) count(ctx context.Context, r *resource) (stale, unreadable int, err error) {
-	objects, storedWith := 0, map[string]int{}
+	objects, storedWith, storedAs := 0, map[string]int{}, map[string]int{}
 	var lastErr error
 	err = c.scanPages(ctx, r, func(kvs []*mvccpb.KeyValue) error {
 		for _, kv := range kvs {
 			objects++
 			storedWith[StoredPrefix(kv.Value)]++
-			_, s, err := r.t.TransformFromStorage(ctx, kv.Value, value.DefaultContext(kv.Key))
+			out, s, err := r.t.TransformFromStorage(ctx, kv.Value, value.DefaultContext(kv.Key))
 			switch {
 			case err != nil:
 				unreadable++
 				lastErr = err
 			case s:
 				stale++
+			}
+			if err == nil {
+				storedAs[storedMediaType(out)]++
 			}
 		}
 		return nil
@@ -118,6 +121,7 @@ func (c *Controller) count(ctx context.Context, r *resource) (stale, unreadable 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r.status.Objects, r.status.Remaining, r.status.Unreadable, r.status.StoredWith = objects, stale+unreadable, unreadable, storedWith
+	r.status.StoredAs = storedAs
 	if lastErr != nil {
 		r.status.LastError = lastErr.Error()
 	}

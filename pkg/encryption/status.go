@@ -3,6 +3,7 @@ package encryption
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"time"
@@ -51,11 +52,14 @@ type ResourceStatus struct {
 	// WritePrefix is what new writes start with: "k8s:enc:<provider>:<version>:<key>:" or "identity".
 	WritePrefix string `json:"writePrefix"`
 	Objects     int    `json:"objects"`
-	// Remaining objects are stale (written with another key) or unreadable.
+	// Remaining objects are stale (written with another key or in another format) or unreadable.
 	Remaining  int `json:"remaining"`
 	Unreadable int `json:"unreadable"`
 	// StoredWith counts objects per stored prefix at the last scan.
 	StoredWith map[string]int `json:"storedWith,omitempty"`
+	// StoredAs counts readable objects per serialization (media type) at the last scan; objects
+	// not in the format of --storage-media-type count as remaining and are rewritten.
+	StoredAs map[string]int `json:"storedAs,omitempty"`
 	// Migrated and Errors count rewrites by this replica since it started.
 	Migrated  int64  `json:"migrated"`
 	Errors    int64  `json:"errors"`
@@ -74,6 +78,7 @@ func (c *Controller) Status() Status {
 		for k, v := range r.status.StoredWith {
 			rs.StoredWith[k] = v
 		}
+		rs.StoredAs = maps.Clone(r.status.StoredAs)
 		s.Resources = append(s.Resources, rs)
 	}
 	s.Replicas = append([]ReplicaStatus(nil), c.status.Replicas...)
@@ -110,7 +115,7 @@ func (s *Status) message(reload bool) string {
 	case unreadable > 0:
 		return fmt.Sprintf("%d stored objects cannot be decrypted with the current configuration: add back the provider or key named in resources[].storedWith", unreadable)
 	case remaining > 0:
-		return fmt.Sprintf("%d stored objects are not yet written with the current write key; do not remove old keys", remaining)
+		return fmt.Sprintf("%d stored objects are not yet written with the current write key and storage media type; do not remove old keys", remaining)
 	case s.LastScanCompleted == nil:
 		return "checking stored objects against the encryption configuration"
 	case !s.ReplicasAgree:

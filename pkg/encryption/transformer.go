@@ -12,7 +12,7 @@ import (
 	"k8s.io/apiserver/pkg/storage/value/encrypt/identity"
 )
 
-// encPrefix starts every encrypted value; identity values are raw JSON.
+// encPrefix starts every encrypted value; identity values are the serialized object.
 var encPrefix = []byte("k8s:enc:")
 
 // transformer wraps the library's transformer of one resource. Reads the current configuration
@@ -22,11 +22,16 @@ type transformer struct {
 	gr       schema.GroupResource
 	lib      value.Transformer
 	fallback func() []*loadedConfig
+	// mediaType is what the storage codec writes (mediatype.go).
+	mediaType string
 }
 
 func (t *transformer) TransformFromStorage(ctx context.Context, data []byte, dataCtx value.Context) ([]byte, bool, error) {
 	out, stale, err := t.lib.TransformFromStorage(ctx, data, dataCtx)
-	if err == nil || !bytes.HasPrefix(data, encPrefix) {
+	if err == nil {
+		return out, stale || t.otherFormat(out), nil
+	}
+	if !bytes.HasPrefix(data, encPrefix) {
 		return out, stale, err
 	}
 	for _, cfg := range t.fallback() {
@@ -50,8 +55,9 @@ func (t *transformer) TransformToStorage(ctx context.Context, data []byte, dataC
 // restOptionsGetter puts a transformer wrapper into every resource's storage config and
 // remembers the resources for the controller.
 type restOptionsGetter struct {
-	delegate generic.RESTOptionsGetter
-	c        *Controller
+	delegate  generic.RESTOptionsGetter
+	c         *Controller
+	mediaType string
 }
 
 func (g restOptionsGetter) GetRESTOptions(gr schema.GroupResource, example runtime.Object) (generic.RESTOptions, error) {
@@ -64,7 +70,7 @@ func (g restOptionsGetter) GetRESTOptions(gr schema.GroupResource, example runti
 	if lib == nil {
 		lib = identity.NewEncryptCheckTransformer()
 	}
-	t := &transformer{gr: gr, lib: lib, fallback: g.c.fallbackConfigs}
+	t := &transformer{gr: gr, lib: lib, fallback: g.c.fallbackConfigs, mediaType: g.mediaType}
 	cfg.Transformer = t
 	opts.StorageConfig = &cfg
 	g.c.addResource(gr, t, cfg.Prefix, opts.ResourcePrefix)

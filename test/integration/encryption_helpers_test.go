@@ -215,13 +215,13 @@ func createShoots(t testing.TB, s *framework.Server, prefix string, n int, marke
 	}
 }
 
-// requireStoredWith checks that every value starts with prefix ("" for identity: raw JSON).
+// requireStoredWith checks that every value starts with prefix ("" for identity: plain protobuf).
 func requireStoredWith(t testing.TB, raw map[string][]byte, prefix string) {
 	t.Helper()
 	require.NotEmpty(t, raw)
 	for k, v := range raw {
 		if prefix == "" {
-			require.Truef(t, bytes.HasPrefix(v, []byte("{")), "%s: want plaintext JSON, stored with %q", k, encryption.StoredPrefix(v))
+			require.Truef(t, bytes.HasPrefix(v, []byte("k8s\x00")), "%s: want plaintext protobuf, stored with %q", k, encryption.StoredPrefix(v))
 		} else {
 			require.Truef(t, bytes.HasPrefix(v, []byte(prefix)), "%s: want %q, stored with %q", k, prefix, encryption.StoredPrefix(v))
 		}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -67,15 +66,17 @@ func (e *env) memory(ctx context.Context, out *compareOut) error {
 	}
 	var key string
 	var tmpl corev1beta1.InternalSecret
+	var codec storedCodec
 	for _, kv := range resp.Kvs {
 		if !strings.HasSuffix(string(kv.Key), "/bench-mem/tmpl") {
 			continue
 		}
 		key = string(kv.Key)
-		if err := json.Unmarshal(kv.Value, &tmpl); err != nil {
-			return fmt.Errorf("stored template is not plain JSON (encrypted?): %w", err)
+		codec = storedCodecFor(kv.Value)
+		if err := codec.decode(kv.Value, &tmpl); err != nil {
+			return fmt.Errorf("stored template is not plain protobuf or JSON (encrypted?): %w", err)
 		}
-		if again, err := encodeStored(&tmpl); err != nil || !bytes.Equal(again, kv.Value) {
+		if again, err := codec.encode(&tmpl); err != nil || !bytes.Equal(again, kv.Value) {
 			return fmt.Errorf("re-encoding the stored template does not give the stored bytes (%v)", err)
 		}
 	}
@@ -87,7 +88,7 @@ func (e *env) memory(ctx context.Context, out *compareOut) error {
 	stored := 1
 	for _, n := range counts {
 		start := time.Now()
-		if err := putClones(ctx, cli, keyPrefix, &tmpl, stored, n); err != nil {
+		if err := putClones(ctx, cli, keyPrefix, codec, &tmpl, stored, n); err != nil {
 			return err
 		}
 		r := memRow{load: time.Since(start)}
@@ -105,16 +106,9 @@ func (e *env) memory(ctx context.Context, out *compareOut) error {
 	return nil
 }
 
-// encodeStored encodes like the server's JSON serializer (encoding/json with a newline).
-func encodeStored(s *corev1beta1.InternalSecret) ([]byte, error) {
-	var buf bytes.Buffer
-	err := json.NewEncoder(&buf).Encode(s)
-	return buf.Bytes(), err
-}
-
 // putClones writes clones m-from..m-(to-1) of tmpl (new name, uid and random data) in
 // transactions of 100 from 4 goroutines.
-func putClones(ctx context.Context, cli *clientv3.Client, keyPrefix string, tmpl *corev1beta1.InternalSecret, from, to int) error {
+func putClones(ctx context.Context, cli *clientv3.Client, keyPrefix string, codec storedCodec, tmpl *corev1beta1.InternalSecret, from, to int) error {
 	const batch, par = 100, 4
 	next := make(chan int)
 	errs := make(chan error, par)
@@ -132,7 +126,7 @@ func putClones(ctx context.Context, cli *clientv3.Client, keyPrefix string, tmpl
 					b := make([]byte, 1024)
 					_, _ = rand.Read(b)
 					s.Data = map[string][]byte{"data": b}
-					v, err := encodeStored(s)
+					v, err := codec.encode(s)
 					if err != nil {
 						errs <- err
 						return

@@ -30,6 +30,9 @@ func (o *ServerOptions) Config() (*apiserver.Config, error) {
 	c.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(generatedopenapi.GetOpenAPIDefinitions, namer)
 	c.OpenAPIV3Config.Info.Title = "garden-apiserver"
 
+	if err := o.applyStorageMediaType(); err != nil {
+		return nil, err
+	}
 	if err := o.Recommended.ApplyTo(c); err != nil {
 		return nil, err
 	}

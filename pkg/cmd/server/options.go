@@ -58,6 +58,7 @@ func NewServerOptions(out io.Writer) *ServerOptions {
 	}
 	o.Recommended.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1beta1.SchemeGroupVersion, schema.GroupKind{Group: core.GroupName})
+	o.Recommended.Etcd.DefaultStorageMediaType = defaultStorageMediaType
 	gardenadmission.Configure(o.Recommended)
 	return o
 }
@@ -110,6 +111,9 @@ func (o *ServerOptions) Validate() error {
 	errs = append(errs, o.ServerRun.Validate()...)
 	errs = append(errs, o.ServerRun.ComponentGlobalsRegistry.Validate()...)
 	errs = append(errs, o.Standalone.Validate()...)
+	if _, err := o.storageCodec(); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, o.Kubeconfig.Validate()...)
 	errs = append(errs, o.Encryption.Validate()...)
 	errs = append(errs, o.ClusterCheck.Validate()...)

@@ -11,3 +11,8 @@ import (
 func TestRoundTripTypes(t *testing.T) {
 	roundtrip.RoundTripTestForAPIGroup(t, Install, func(runtimeserializer.CodecFactory) []interface{} { return nil })
 }
+
+// TestRoundTripTypesProtobuf does the same through protobuf.
+func TestRoundTripTypesProtobuf(t *testing.T) {
+	roundtrip.RoundTripProtobufTestForAPIGroup(t, Install, func(runtimeserializer.CodecFactory) []interface{} { return nil })
+}

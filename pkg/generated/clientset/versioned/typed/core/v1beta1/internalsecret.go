@@ -51,6 +51,7 @@ func newInternalSecrets(c *CoreV1beta1Client, namespace string) *internalSecrets
 			namespace,
 			func() *corev1beta1.InternalSecret { return &corev1beta1.InternalSecret{} },
 			func() *corev1beta1.InternalSecretList { return &corev1beta1.InternalSecretList{} },
+			gentype.PrefersProtobuf[*corev1beta1.InternalSecret](),
 		),
 	}
 }

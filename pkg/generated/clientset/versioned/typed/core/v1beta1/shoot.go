@@ -59,6 +59,7 @@ func newShoots(c *CoreV1beta1Client, namespace string) *shoots {
 			namespace,
 			func() *corev1beta1.Shoot { return &corev1beta1.Shoot{} },
 			func() *corev1beta1.ShootList { return &corev1beta1.ShootList{} },
+			gentype.PrefersProtobuf[*corev1beta1.Shoot](),
 		),
 	}
 }
@@ -67,6 +68,7 @@ func newShoots(c *CoreV1beta1Client, namespace string) *shoots {
 func (c *shoots) CreateAdminKubeconfigRequest(ctx context.Context, shootName string, adminKubeconfigRequest *v1alpha1.AdminKubeconfigRequest, opts v1.CreateOptions) (result *v1alpha1.AdminKubeconfigRequest, err error) {
 	result = &v1alpha1.AdminKubeconfigRequest{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("shoots").
 		Name(shootName).
@@ -82,6 +84,7 @@ func (c *shoots) CreateAdminKubeconfigRequest(ctx context.Context, shootName str
 func (c *shoots) CreateViewerKubeconfigRequest(ctx context.Context, shootName string, viewerKubeconfigRequest *v1alpha1.ViewerKubeconfigRequest, opts v1.CreateOptions) (result *v1alpha1.ViewerKubeconfigRequest, err error) {
 	result = &v1alpha1.ViewerKubeconfigRequest{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("shoots").
 		Name(shootName).

@@ -1,0 +1,43 @@
+package encryption
+
+import (
+	"bytes"
+	"mime"
+
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// The server also rewrites objects stored in another format than --storage-media-type (JSON
+// written by an earlier release, before protobuf became the default): a decrypted value in
+// another format reads as stale, exactly like one written with an old key, so the store writes
+// it again on any update and the controller counts and rewrites it.
+
+// protobufMagic starts every value the protobuf serializer writes.
+var protobufMagic = []byte("k8s\x00")
+
+// storedMediaType names the format of a decrypted stored value.
+func storedMediaType(v []byte) string {
+	switch {
+	case bytes.HasPrefix(v, protobufMagic):
+		return runtime.ContentTypeProtobuf
+	case bytes.HasPrefix(bytes.TrimLeft(v, " \t\r\n"), []byte("{")):
+		return runtime.ContentTypeJSON
+	default:
+		return runtime.ContentTypeYAML
+	}
+}
+
+// writeMediaType is the media type the storage codec writes, without parameters; empty when
+// unknown, which turns the format check off.
+func writeMediaType(flag string) string {
+	mt, _, err := mime.ParseMediaType(flag)
+	if err != nil {
+		return ""
+	}
+	return mt
+}
+
+// otherFormat: the decrypted value is not in the format new writes use.
+func (t *transformer) otherFormat(decrypted []byte) bool {
+	return t.mediaType != "" && storedMediaType(decrypted) != t.mediaType
+}
