@@ -1,16 +1,30 @@
 package apiserver
 
 import (
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/version"
 	apimachineryversion "k8s.io/apimachinery/pkg/version"
+	"k8s.io/apiserver/pkg/util/compatibility"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	basecompatibility "k8s.io/component-base/compatibility"
 	baseversion "k8s.io/component-base/version"
 )
 
+// registerKubeComponent registers the version below for the "kube" component before
+// genericoptions.NewServerRunOptions would register compatibility.DefaultBuildEffectiveVersion,
+// which takes the stamped project version for a Kubernetes version and fails validation.
+// ServerRunOptions.ApplyTo then sets the config's EffectiveVersion (--emulated-version applies).
+func registerKubeComponent() {
+	if compatibility.DefaultComponentGlobalsRegistry.EffectiveVersionFor(basecompatibility.DefaultKubeComponent) == nil {
+		utilruntime.Must(compatibility.DefaultComponentGlobalsRegistry.Register(basecompatibility.DefaultKubeComponent,
+			effectiveVersion(), utilfeature.DefaultMutableFeatureGate))
+	}
+}
+
 // effectiveVersion keeps the Kubernetes version of the libraries for what decides APIs and
 // features (the stamped project version, e.g. v0.1.0, is not a Kubernetes version), while
 // /version reports the build stamped by hack/version.sh.
-func effectiveVersion() basecompatibility.EffectiveVersion {
+func effectiveVersion() basecompatibility.MutableEffectiveVersion {
 	// As compatibility.DefaultBuildEffectiveVersion does for an unstamped build.
 	kube := version.MustParse(baseversion.DefaultKubeBinaryVersion)
 	floor := kube.SubtractMinor(3)

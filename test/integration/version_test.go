@@ -58,6 +58,9 @@ func TestBuildVersion(t *testing.T) {
 	kubeconfig := filepath.Join(state, apiserver.AdminKubeconfigFile)
 	if err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 90*time.Second, true,
 		func(context.Context) (bool, error) {
+			if p.Exited() {
+				return false, fmt.Errorf("the server exited: %v", p.Err())
+			}
 			_, err := os.Stat(kubeconfig)
 			return err == nil, nil
 		}); err != nil {
