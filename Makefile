@@ -26,11 +26,13 @@ plugin:
 ## by hack/image, no container engine needed; image-test reads it back and runs its binary.
 IMAGE_TAR  ?= _output/image/garden-apiserver.tar
 IMAGE_NAME ?= garden-apiserver
+# The version is taken once, so the binary and the labels agree.
 image:
 	mkdir -p _output/image
-	CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w $$(./hack/version.sh)" -o _output/image/garden-apiserver ./cmd/apiserver
+	export VERSION="$$(./hack/version.sh version)" GIT_COMMIT="$$(./hack/version.sh commit)"; \
+	CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w $$(./hack/version.sh)" -o _output/image/garden-apiserver ./cmd/apiserver && \
 	go run ./hack/image --binary _output/image/garden-apiserver --name $(IMAGE_NAME) --out $(IMAGE_TAR) \
-		--version "$$(./hack/version.sh version)" --revision "$$(./hack/version.sh commit)"
+		--version "$$VERSION" --revision "$$GIT_COMMIT"
 
 image-test: image
 	IMAGE_TAR=$(abspath $(IMAGE_TAR)) $(GO_TEST) -count=1 ./hack/image
