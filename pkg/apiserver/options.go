@@ -57,7 +57,6 @@ type Options struct {
 
 // NewOptions returns options with the defaults of a production deployment.
 func NewOptions(out io.Writer) *Options {
-	registerKubeComponent()
 	o := &Options{
 		Recommended: genericoptions.NewRecommendedOptions(DefaultEtcdPathPrefix,
 			Codecs.LegacyCodec(v1beta1.SchemeGroupVersion)),
@@ -192,6 +191,7 @@ func (o *Options) Config() (*Config, error) {
 	c.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(generatedopenapi.GetOpenAPIDefinitions, namer)
 	c.OpenAPIV3Config.Info.Title = "garden-apiserver"
 	c.FeatureGate = utilfeature.DefaultFeatureGate
+	c.EffectiveVersion = buildVersion{c.EffectiveVersion}
 
 	if err := o.Recommended.ApplyTo(c); err != nil {
 		return nil, err
