@@ -14,7 +14,7 @@ UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration 
 all: build
 
 # -s -w: no symbol table or DWARF (as Kubernetes release builds); stack traces and pprof still work.
-# hack/version.sh stamps the version, commit and build date into k8s.io/component-base/version.
+# hack/version.sh stamps the version, commit and build date into pkg/buildinfo.
 build:
 	go build -trimpath -ldflags "-s -w $$(./hack/version.sh)" -o $(BIN) ./cmd/apiserver
 

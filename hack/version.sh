@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Prints the -ldflags -X arguments that stamp the build's version into k8s.io/component-base/version
-# (and client-go's copy), the way Kubernetes' hack/lib/version.sh does. Used by `make build`,
-# `make plugin` and `make image`.
+# Prints the -ldflags -X arguments that stamp the build's version into pkg/buildinfo, with the
+# variables and rules of Kubernetes' hack/lib/version.sh (not into k8s.io/component-base/version:
+# pkg/buildinfo says why). Used by `make build`, `make plugin` and `make image`.
 # `hack/version.sh version` or `hack/version.sh commit` prints just that value (image labels).
 # Overrides: VERSION (e.g. v0.1.0), GIT_COMMIT, GIT_TREE_STATE, SOURCE_DATE_EPOCH (build date).
 set -euo pipefail
@@ -44,7 +44,7 @@ case "${1:-ldflags}" in
 esac
 
 flags=()
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+for pkg in github.com/garden-apiserver/garden-apiserver/pkg/buildinfo; do  # as Kubernetes loops over its version packages
   flags+=("-X ${pkg}.gitVersion=${version}" "-X ${pkg}.gitCommit=${commit}" "-X ${pkg}.gitTreeState=${state}"
     "-X ${pkg}.buildDate=${build_date}" "-X ${pkg}.gitMajor=${major}" "-X ${pkg}.gitMinor=${minor}")
 done

@@ -59,6 +59,12 @@ func (c *Config) Complete() CompletedConfig {
 			authn.Authenticator = healthOnlyAnonymous{authn.Authenticator}
 		}
 	}
+	// /version reports the project's build; the Kubernetes version of the libraries still decides APIs.
+	if v := c.GenericConfig.EffectiveVersion; v != nil {
+		if _, done := v.(buildVersion); !done {
+			c.GenericConfig.EffectiveVersion = buildVersion{v}
+		}
+	}
 	return CompletedConfig{&completedConfig{
 		GenericConfig: c.GenericConfig.Complete(),
 		ExtraConfig:   &c.ExtraConfig,

@@ -45,7 +45,6 @@ type ServerOptions struct {
 
 // NewServerOptions returns options with the defaults of a production deployment.
 func NewServerOptions(out io.Writer) *ServerOptions {
-	apiserver.RegisterKubeComponent()
 	o := &ServerOptions{
 		Recommended: genericoptions.NewRecommendedOptions(DefaultEtcdPathPrefix,
 			apiserver.Codecs.LegacyCodec(v1beta1.SchemeGroupVersion)),
