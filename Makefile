@@ -14,13 +14,14 @@ UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration 
 all: build
 
 # -s -w: no symbol table or DWARF (as Kubernetes release builds); stack traces and pprof still work.
-# hack/version.sh stamps the version, commit and build date into pkg/buildinfo.
+# hack/version.sh stamps the version, commit and build date into pkg/buildinfo. Static
+# (CGO_ENABLED=0) like the image's binary, so `make image` reuses this compile.
 build:
-	go build -trimpath -ldflags "-s -w $$(./hack/version.sh)" -o $(BIN) ./cmd/apiserver
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $$(./hack/version.sh)" -o $(BIN) ./cmd/apiserver
 
 ## plugin: kubectl-shootlogin, the credential plugin for shoots (README "Use a shoot without copying kubeconfigs")
 plugin:
-	go build -trimpath -ldflags "-s -w $$(./hack/version.sh)" -o _output/bin/kubectl-shootlogin ./cmd/kubectl-shootlogin
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $$(./hack/version.sh)" -o _output/bin/kubectl-shootlogin ./cmd/kubectl-shootlogin
 
 ## image: a container image of the server (static binary, empty base, UID 65532) written to $(IMAGE_TAR)
 ## by hack/image, no container engine needed; image-test reads it back and runs its binary.
