@@ -37,8 +37,19 @@ type ShootList struct {
 
 // ShootSpec is the specification of a Shoot.
 type ShootSpec struct {
+	// Hibernation contains information whether the Shoot is suspended or not.
+	// +optional
+	Hibernation *Hibernation `json:"hibernation,omitempty"`
 	// Kubernetes contains the version and configuration settings of the control plane components.
 	Kubernetes Kubernetes `json:"kubernetes"`
+}
+
+// Hibernation contains information whether the Shoot is suspended or not.
+type Hibernation struct {
+	// Enabled specifies whether the Shoot needs to be hibernated or not. If it is true, the Shoot's
+	// desired state is to be hibernated. If it is false or nil, the Shoot's desired state is to be awakened.
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
 }
 
 // Kubernetes contains the version and configuration settings of the control plane components.
@@ -97,6 +108,9 @@ type ShootStatus struct {
 	// Credentials contains information about the shoot credentials.
 	// +optional
 	Credentials *ShootCredentials `json:"credentials,omitempty"`
+	// IsHibernated indicates whether the Shoot is currently hibernated.
+	// +optional
+	IsHibernated bool `json:"hibernated,omitempty"`
 	// LastOperation holds information about the last operation on the Shoot.
 	// +optional
 	LastOperation *LastOperation `json:"lastOperation,omitempty"`
