@@ -55,7 +55,9 @@ func TestShootEncryptionRulesWithoutShootValidator(t *testing.T) {
 	setStatus(func(st *corev1beta1.ShootStatus) { st.IsHibernated = true })
 	requireStatus(t, patch(addDeployments), http.StatusUnprocessableEntity, fld+".resources: Forbidden: resources cannot be changed when shoot is in hibernation")
 
-	setStatus(func(st *corev1beta1.ShootStatus) { st.LastOperation.Type, st.LastOperation.State = "Create", "Processing" })
+	setStatus(func(st *corev1beta1.ShootStatus) {
+		st.LastOperation.Type, st.LastOperation.State = "Create", "Processing"
+	})
 	requireStatus(t, patch(toAESGCM), http.StatusUnprocessableEntity,
 		fld+".provider.type: Forbidden: provider type cannot be changed if resource was not yet created successfully or is not ready for reconciliation")
 
