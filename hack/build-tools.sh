@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds test-only binaries (etcd, kube-apiserver) from the separate Go module
+# Builds test-only binaries (etcd, kube-apiserver, kube-controller-manager) from the separate Go module
 # in hack/tools into _output/tools/bin/. A binary is rebuilt only when it is
 # missing or older than hack/tools/go.mod, go.sum, its cmd/<name>/main.go or
 # this script.
@@ -50,3 +50,5 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   KUBE_LDFLAGS+=" -X ${pkg}.gitTreeState=clean"
 done
 build kube-apiserver -ldflags="${KUBE_LDFLAGS# }"
+# Same module and flags: it reuses the build cache of kube-apiserver's packages.
+build kube-controller-manager -ldflags="${KUBE_LDFLAGS# }"

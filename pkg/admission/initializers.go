@@ -58,5 +58,5 @@ func ExtraInitializers(c *genericapiserver.RecommendedConfig) ([]k8sadmission.Pl
 	if err != nil {
 		return nil, err
 	}
-	return []k8sadmission.PluginInitializer{initializer.New(informers, client, metadataClient, clusterDiscovery)}, nil
+	return []k8sadmission.PluginInitializer{initializer.New(informers, client, metadataClient, clusterDiscovery), QuotaInitializer()}, nil
 }

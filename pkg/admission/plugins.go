@@ -8,6 +8,7 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle"
 	mutatingadmissionpolicy "k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
 	validatingadmissionpolicy "k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+	"k8s.io/apiserver/pkg/admission/plugin/resourcequota"
 	mutatingwebhook "k8s.io/apiserver/pkg/admission/plugin/webhook/mutating"
 	validatingwebhook "k8s.io/apiserver/pkg/admission/plugin/webhook/validating"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
@@ -32,6 +33,7 @@ var AllOrderedPlugins = []string{
 	internalsecretlimit.PluginName,
 	validatingadmissionpolicy.PluginName, // ValidatingAdmissionPolicy
 	validatingwebhook.PluginName,         // ValidatingAdmissionWebhook
+	resourcequota.PluginName,             // ResourceQuota: last, as in kube-apiserver, to charge only admitted requests
 }
 
 // RegisterAllAdmissionPlugins registers our plugins; the generic ones are registered by
@@ -41,6 +43,7 @@ func RegisterAllAdmissionPlugins(plugins *k8sadmission.Plugins) {
 	internalsecretreferenceprotection.Register(plugins)
 	shootvalidator.Register(plugins)
 	internalsecretlimit.Register(plugins)
+	resourcequota.Register(plugins)
 }
 
 // Configure registers our plugins in the options, fixes the order and hands our informers and

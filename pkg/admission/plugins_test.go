@@ -42,7 +42,7 @@ func TestEnabledPluginNames(t *testing.T) {
 	a := newOptions().Admission
 	a.DisablePlugins = []string{"DeletionConfirmation", "ValidatingAdmissionWebhook"}
 	assert.Equal(t, []string{"NamespaceLifecycle", "MutatingAdmissionPolicy", "MutatingAdmissionWebhook",
-		"InternalSecretReferenceProtection", "ShootValidator", "InternalSecretLimit", "ValidatingAdmissionPolicy"}, enabledPluginNames(a))
+		"InternalSecretReferenceProtection", "ShootValidator", "InternalSecretLimit", "ValidatingAdmissionPolicy", "ResourceQuota"}, enabledPluginNames(a))
 
 	a.DefaultOffPlugins = sets.New("ShootValidator")
 	a.EnablePlugins = []string{"ShootValidator"}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle"
 	mutatingadmissionpolicy "k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
 	validatingadmissionpolicy "k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+	"k8s.io/apiserver/pkg/admission/plugin/resourcequota"
 	mutatingwebhook "k8s.io/apiserver/pkg/admission/plugin/webhook/mutating"
 	validatingwebhook "k8s.io/apiserver/pkg/admission/plugin/webhook/validating"
 	apiserverapi "k8s.io/apiserver/pkg/apis/apiserver"
@@ -29,6 +30,7 @@ var kubeDependentPlugins = map[string]string{
 	validatingwebhook.PluginName:         "ValidatingWebhookConfigurations live in a kube-apiserver",
 	mutatingadmissionpolicy.PluginName:   "MutatingAdmissionPolicies live in a kube-apiserver",
 	validatingadmissionpolicy.PluginName: "ValidatingAdmissionPolicies live in a kube-apiserver",
+	resourcequota.PluginName:             "ResourceQuotas live in a kube-apiserver",
 }
 
 // configScheme decodes AdmissionConfiguration files, as genericoptions does.

@@ -160,41 +160,8 @@ func TestShootValidator(t *testing.T) {
 	requireInvalid(t, err, field+".resources[1]")
 
 	admissionShoot(t, s.Client, namespace, "foo", "configmaps")
-	addDeployments := func() error {
-		cur, err := shoots.Get(ctx, "foo", metav1.GetOptions{})
-		require.NoError(t, err)
-		cur.Spec.Kubernetes.KubeAPIServer.EncryptionConfig.Resources = []string{"configmaps", "deployments.apps"}
-		_, err = shoots.Update(ctx, cur, metav1.UpdateOptions{})
-		return err
-	}
-	setStatus := func(phase corev1beta1.CredentialsRotationPhase, provider corev1beta1.EncryptionProviderType, resources ...string) {
-		cur, err := shoots.Get(ctx, "foo", metav1.GetOptions{})
-		require.NoError(t, err)
-		cur.Status.Credentials = &corev1beta1.ShootCredentials{
-			EncryptionAtRest: &corev1beta1.EncryptionAtRest{Resources: resources, Provider: corev1beta1.EncryptionProviderStatus{Type: provider}},
-			Rotation:         &corev1beta1.ShootCredentialsRotation{ETCDEncryptionKey: &corev1beta1.ETCDEncryptionKeyRotation{Phase: phase}},
-		}
-		_, err = shoots.UpdateStatus(ctx, cur, metav1.UpdateOptions{})
-		require.NoError(t, err, "status writes are not subject to the spec rules")
-	}
-
-	// The status does not report configmaps yet: the first change is still rolling out.
-	requireStatus(t, addDeployments(), http.StatusUnprocessableEntity, field+".resources: Forbidden", "currently being rolled out")
-
-	setStatus(corev1beta1.RotationPreparing, corev1beta1.EncryptionProviderTypeAESCBC, "configmaps")
-	requireStatus(t, addDeployments(), http.StatusUnprocessableEntity, `key rotation is in phase "Preparing"`)
-
-	setStatus(corev1beta1.RotationCompleted, corev1beta1.EncryptionProviderTypeAESCBC, "configmaps")
-	require.NoError(t, addDeployments())
-
-	// Resources and provider together: refused even when nothing else is in the way.
-	setStatus(corev1beta1.RotationCompleted, corev1beta1.EncryptionProviderTypeAESCBC, "configmaps", "deployments.apps")
-	_, err = shoots.Patch(ctx, "foo", types.MergePatchType, []byte(`{"spec":{"kubernetes":{"kubeAPIServer":{"encryptionConfig":{"resources":["configmaps"],"provider":{"type":"aesgcm"}}}}}}`), metav1.PatchOptions{})
-	requireStatus(t, err, http.StatusUnprocessableEntity, "resources and provider.type cannot be changed in the same update")
-	_, err = shoots.Patch(ctx, "foo", types.MergePatchType, []byte(`{"spec":{"kubernetes":{"kubeAPIServer":{"encryptionConfig":{"provider":{"type":"aesgcm"}}}}}}`), metav1.PatchOptions{})
-	require.NoError(t, err, "the provider alone may change")
-
-	// Unrelated spec changes pass while the provider change rolls out.
+	// Entries already stored are not rechecked; the encryption update rules are the
+	// registry's (shoot_rules_test.go).
 	_, err = shoots.Patch(ctx, "foo", types.MergePatchType, []byte(`{"spec":{"kubernetes":{"version":"1.34.2"}}}`), metav1.PatchOptions{})
 	require.NoError(t, err)
 }
@@ -204,11 +171,8 @@ func TestAdmissionPluginsCanBeDisabled(t *testing.T) {
 	ctx := context.Background()
 	const namespace = "garden-disabled"
 
-	// ShootValidator off: no allowlist, no update rules.
+	// ShootValidator off: no allowlist (the update rules stay: shoot_rules_test.go).
 	admissionShoot(t, s.Client, namespace, "foo", "widgets.example.com")
-	_, err := s.Client.CoreV1beta1().Shoots(namespace).Patch(ctx, "foo", types.MergePatchType,
-		[]byte(`{"spec":{"kubernetes":{"kubeAPIServer":{"encryptionConfig":{"resources":["configmaps"],"provider":{"type":"aesgcm"}}}}}}`), metav1.PatchOptions{})
-	require.NoError(t, err)
 
 	// InternalSecretReferenceProtection off: the CA of an existing shoot can go.
 	caSecret(t, s.Client, namespace, "foo.ca-client")

@@ -27,7 +27,13 @@ type ShootList struct {
 
 // ShootSpec is the specification of a Shoot.
 type ShootSpec struct {
-	Kubernetes Kubernetes
+	Hibernation *Hibernation
+	Kubernetes  Kubernetes
+}
+
+// Hibernation says whether the shoot should be hibernated.
+type Hibernation struct {
+	Enabled *bool
 }
 
 // Kubernetes contains the version and configuration of the shoot's control plane.
@@ -68,6 +74,7 @@ const (
 type ShootStatus struct {
 	AdvertisedAddresses []ShootAdvertisedAddress
 	Credentials         *ShootCredentials
+	IsHibernated        bool
 	LastOperation       *LastOperation
 	ObservedGeneration  int64
 }
@@ -116,6 +123,14 @@ type EncryptionAtRest struct {
 type EncryptionProviderStatus struct {
 	Type EncryptionProviderType
 }
+
+// Types and states of LastOperation that the update rules look at.
+const (
+	LastOperationTypeCreate     = "Create"
+	LastOperationTypeReconcile  = "Reconcile"
+	LastOperationTypeRestore    = "Restore"
+	LastOperationStateSucceeded = "Succeeded"
+)
 
 // LastOperation is the last operation performed on the shoot.
 type LastOperation struct {

@@ -28,6 +28,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &corev1beta1.EncryptionProviderStatusApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ETCDEncryptionKeyRotation"):
 		return &corev1beta1.ETCDEncryptionKeyRotationApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("Hibernation"):
+		return &corev1beta1.HibernationApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("InternalSecret"):
 		return &corev1beta1.InternalSecretApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("KubeAPIServerConfig"):

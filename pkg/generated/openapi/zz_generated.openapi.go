@@ -31,6 +31,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.EncryptionConfig{}.OpenAPIModelName():               schema_pkg_apis_core_v1beta1_EncryptionConfig(ref),
 		v1beta1.EncryptionProvider{}.OpenAPIModelName():             schema_pkg_apis_core_v1beta1_EncryptionProvider(ref),
 		v1beta1.EncryptionProviderStatus{}.OpenAPIModelName():       schema_pkg_apis_core_v1beta1_EncryptionProviderStatus(ref),
+		v1beta1.Hibernation{}.OpenAPIModelName():                    schema_pkg_apis_core_v1beta1_Hibernation(ref),
 		v1beta1.InternalSecret{}.OpenAPIModelName():                 schema_pkg_apis_core_v1beta1_InternalSecret(ref),
 		v1beta1.InternalSecretList{}.OpenAPIModelName():             schema_pkg_apis_core_v1beta1_InternalSecretList(ref),
 		v1beta1.KubeAPIServerConfig{}.OpenAPIModelName():            schema_pkg_apis_core_v1beta1_KubeAPIServerConfig(ref),
@@ -448,6 +449,26 @@ func schema_pkg_apis_core_v1beta1_EncryptionProviderStatus(ref common.ReferenceC
 						SchemaProps: spec.SchemaProps{
 							Description: "Type is the used encryption provider type.",
 							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_core_v1beta1_Hibernation(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Hibernation contains information whether the Shoot is suspended or not.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"enabled": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Enabled specifies whether the Shoot needs to be hibernated or not. If it is true, the Shoot's desired state is to be hibernated. If it is false or nil, the Shoot's desired state is to be awakened.",
+							Type:        []string{"boolean"},
 							Format:      "",
 						},
 					},
@@ -877,6 +898,12 @@ func schema_pkg_apis_core_v1beta1_ShootSpec(ref common.ReferenceCallback) common
 				Description: "ShootSpec is the specification of a Shoot.",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
+					"hibernation": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Hibernation contains information whether the Shoot is suspended or not.",
+							Ref:         ref(v1beta1.Hibernation{}.OpenAPIModelName()),
+						},
+					},
 					"kubernetes": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Kubernetes contains the version and configuration settings of the control plane components.",
@@ -889,7 +916,7 @@ func schema_pkg_apis_core_v1beta1_ShootSpec(ref common.ReferenceCallback) common
 			},
 		},
 		Dependencies: []string{
-			v1beta1.Kubernetes{}.OpenAPIModelName()},
+			v1beta1.Hibernation{}.OpenAPIModelName(), v1beta1.Kubernetes{}.OpenAPIModelName()},
 	}
 }
 
@@ -922,6 +949,13 @@ func schema_pkg_apis_core_v1beta1_ShootStatus(ref common.ReferenceCallback) comm
 						SchemaProps: spec.SchemaProps{
 							Description: "Credentials contains information about the shoot credentials.",
 							Ref:         ref(v1beta1.ShootCredentials{}.OpenAPIModelName()),
+						},
+					},
+					"hibernated": {
+						SchemaProps: spec.SchemaProps{
+							Description: "IsHibernated indicates whether the Shoot is currently hibernated.",
+							Type:        []string{"boolean"},
+							Format:      "",
 						},
 					},
 					"lastOperation": {

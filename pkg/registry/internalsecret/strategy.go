@@ -99,5 +99,5 @@ func SelectableFields(s *core.InternalSecret) fields.Set {
 
 // Match returns the predicate for label and field selectors.
 func Match(label labels.Selector, field fields.Selector) storage.SelectionPredicate {
-	return storage.SelectionPredicate{Label: label, Field: field, GetAttrs: GetAttrs}
+	return storage.SelectionPredicate{Label: label, Field: field, GetAttrs: GetAttrs, IndexFields: []string{TypeField}}
 }

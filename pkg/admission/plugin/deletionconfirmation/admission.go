@@ -32,7 +32,7 @@ func Register(plugins *admission.Plugins) {
 	plugins.Register(PluginName, func(io.Reader) (admission.Interface, error) { return New(), nil })
 }
 
-// Plugin denies deletion of unconfirmed Shoots.
+// Plugin denies deletion of unconfirmed Shoots and records who confirmed.
 type Plugin struct {
 	*admission.Handler
 	initializer.ShootReader
@@ -46,7 +46,7 @@ var (
 
 // New returns the plugin; it needs the core informer factory and client before use.
 func New() *Plugin {
-	h := admission.NewHandler(admission.Delete)
+	h := admission.NewHandler(admission.Create, admission.Update, admission.Delete)
 	return &Plugin{Handler: h, ShootReader: initializer.NewShootReader(h)}
 }
 
@@ -55,7 +55,7 @@ func New() *Plugin {
 // been stored before the DELETE; a deletecollection also needs every Shoot of the namespace
 // confirmed.
 func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
-	if a.GetResource().GroupResource() != core.Resource("shoots") || a.GetSubresource() != "" {
+	if a.GetOperation() != admission.Delete || a.GetResource().GroupResource() != core.Resource("shoots") || a.GetSubresource() != "" {
 		return nil
 	}
 	shoot, ok := a.GetOldObject().(*core.Shoot)

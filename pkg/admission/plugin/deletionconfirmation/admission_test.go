@@ -136,10 +136,17 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestOnlyDeletesAreHandled(t *testing.T) {
+func TestHandledOperations(t *testing.T) {
 	p := New()
-	for _, op := range []admission.Operation{admission.Create, admission.Update, admission.Connect} {
-		assert.False(t, p.Handles(op), op)
+	for _, op := range []admission.Operation{admission.Create, admission.Update, admission.Delete} {
+		assert.True(t, p.Handles(op), op)
+	}
+	assert.False(t, p.Handles(admission.Connect))
+	// Writes are the mutating half's: validation refuses only deletes.
+	for _, op := range []admission.Operation{admission.Create, admission.Update} {
+		attrs := admission.NewAttributesRecord(shoot("a", nil), shoot("a", nil), core.Kind("Shoot").WithVersion("v1beta1"), ns, "a",
+			core.Resource("shoots").WithVersion("v1beta1"), "", op, nil, false, &user.DefaultInfo{Name: "alice"})
+		assert.NoError(t, p.Validate(context.Background(), attrs, nil), op)
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package shootvalidator contains the ShootValidator admission plugin: checks of a Shoot that
-// need more than the object itself (the cluster's API, the stored status).
+// need more than the object itself (the resources the cluster serves). Rules about the Shoot's
+// own fields, such as the encryption update rules, are in its registry validation.
 package shootvalidator
 
 import (
@@ -27,7 +28,7 @@ func Register(plugins *admission.Plugins) {
 	plugins.Register(PluginName, func(io.Reader) (admission.Interface, error) { return New(), nil })
 }
 
-// Plugin validates Shoot specs against the cluster and the Shoot's status.
+// Plugin validates Shoot specs against the cluster.
 type Plugin struct {
 	*admission.Handler
 	resources servedResources
@@ -75,9 +76,6 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 	if err != nil {
 		return err
 	}
-	if old != nil {
-		allErrs = append(allErrs, validateEncryptionUpdate(shoot, old)...)
-	}
 	if len(allErrs) > 0 {
 		return apierrors.NewInvalid(core.Kind("Shoot"), shoot.Name, allErrs)
 	}
@@ -89,7 +87,7 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 func (p *Plugin) validateServed(ctx context.Context, shoot, old *core.Shoot) (field.ErrorList, error) {
 	existing := sets.New[string]()
 	if old != nil {
-		existing, _ = encryption(old)
+		existing.Insert(encryptionResources(old)...)
 	}
 	var allErrs field.ErrorList
 	for i, r := range encryptionResources(shoot) {

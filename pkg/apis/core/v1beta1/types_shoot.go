@@ -37,8 +37,19 @@ type ShootList struct {
 
 // ShootSpec is the specification of a Shoot.
 type ShootSpec struct {
+	// Hibernation contains information whether the Shoot is suspended or not.
+	// +optional
+	Hibernation *Hibernation `json:"hibernation,omitempty" protobuf:"bytes,2,opt,name=hibernation"`
 	// Kubernetes contains the version and configuration settings of the control plane components.
 	Kubernetes Kubernetes `json:"kubernetes" protobuf:"bytes,1,opt,name=kubernetes"`
+}
+
+// Hibernation contains information whether the Shoot is suspended or not.
+type Hibernation struct {
+	// Enabled specifies whether the Shoot needs to be hibernated or not. If it is true, the Shoot's
+	// desired state is to be hibernated. If it is false or nil, the Shoot's desired state is to be awakened.
+	// +optional
+	Enabled *bool `json:"enabled,omitempty" protobuf:"varint,1,opt,name=enabled"`
 }
 
 // Kubernetes contains the version and configuration settings of the control plane components.
@@ -97,6 +108,9 @@ type ShootStatus struct {
 	// Credentials contains information about the shoot credentials.
 	// +optional
 	Credentials *ShootCredentials `json:"credentials,omitempty" protobuf:"bytes,2,opt,name=credentials"`
+	// IsHibernated indicates whether the Shoot is currently hibernated.
+	// +optional
+	IsHibernated bool `json:"hibernated,omitempty" protobuf:"varint,5,opt,name=hibernated"`
 	// LastOperation holds information about the last operation on the Shoot.
 	// +optional
 	LastOperation *LastOperation `json:"lastOperation,omitempty" protobuf:"bytes,3,opt,name=lastOperation"`

@@ -33,6 +33,11 @@ func (in EncryptionProviderStatus) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in Hibernation) OpenAPIModelName() string {
+	return "com.github.gardener.gardener.pkg.apis.core.v1beta1.Hibernation"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in InternalSecret) OpenAPIModelName() string {
 	return "com.github.gardener.gardener.pkg.apis.core.v1beta1.InternalSecret"
 }

@@ -17,14 +17,6 @@ import (
 // MaxSecretSize is the largest total data size of an InternalSecret, as for Secrets.
 const MaxSecretSize = 1 * 1024 * 1024
 
-// requiredKeys lists, per typed secret, keys of which at least one group must all be present.
-var requiredKeys = map[corev1.SecretType][]string{
-	corev1.SecretTypeTLS:              {corev1.TLSCertKey, corev1.TLSPrivateKeyKey},
-	corev1.SecretTypeSSHAuth:          {corev1.SSHAuthPrivateKey},
-	corev1.SecretTypeDockerConfigJson: {corev1.DockerConfigJsonKey},
-	corev1.SecretTypeDockercfg:        {corev1.DockerConfigKey},
-}
-
 // ValidateInternalSecret validates a new InternalSecret.
 func ValidateInternalSecret(s *core.InternalSecret) field.ErrorList {
 	allErrs := apimachineryvalidation.ValidateObjectMeta(&s.ObjectMeta, true,
@@ -44,31 +36,49 @@ func ValidateInternalSecret(s *core.InternalSecret) field.ErrorList {
 	return append(allErrs, validateType(s)...)
 }
 
+// validateType applies the rules of kube-apiserver's Secret validation per type, with the
+// same field paths and messages. Other types, including bootstrap tokens, have no rules there.
 func validateType(s *core.InternalSecret) field.ErrorList {
 	var allErrs field.ErrorList
 	dataPath := field.NewPath("data")
-	for _, key := range requiredKeys[s.Type] {
-		if _, ok := s.Data[key]; !ok {
-			allErrs = append(allErrs, field.Required(dataPath.Key(key), "required for type "+string(s.Type)))
-		}
-	}
+	required := func(key string) { allErrs = append(allErrs, field.Required(dataPath.Key(key), "")) }
 	switch s.Type {
+	case corev1.SecretTypeServiceAccountToken:
+		// The token itself may be added later by a controller.
+		if s.Annotations[corev1.ServiceAccountNameKey] == "" {
+			allErrs = append(allErrs, field.Required(field.NewPath("metadata", "annotations").Key(corev1.ServiceAccountNameKey), ""))
+		}
+	case corev1.SecretTypeDockercfg, corev1.SecretTypeDockerConfigJson:
+		key := corev1.DockerConfigKey
+		if s.Type == corev1.SecretTypeDockerConfigJson {
+			key = corev1.DockerConfigJsonKey
+		}
+		raw, ok := s.Data[key]
+		if !ok {
+			required(key)
+			break
+		}
+		// A JSON object, as kubelets read it.
+		if err := json.Unmarshal(raw, &map[string]any{}); err != nil {
+			allErrs = append(allErrs, field.Invalid(dataPath.Key(key), "<secret contents redacted>", err.Error()))
+		}
 	case corev1.SecretTypeBasicAuth:
+		// Either may be empty, but one must be there.
 		_, hasUser := s.Data[corev1.BasicAuthUsernameKey]
 		_, hasPassword := s.Data[corev1.BasicAuthPasswordKey]
 		if !hasUser && !hasPassword {
-			allErrs = append(allErrs, field.Required(dataPath.Key(corev1.BasicAuthUsernameKey),
-				"either username or password is required for type "+string(s.Type)))
+			required(corev1.BasicAuthUsernameKey)
+			required(corev1.BasicAuthPasswordKey)
 		}
-	case corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg:
-		for _, key := range requiredKeys[s.Type] {
-			if raw, ok := s.Data[key]; ok && !json.Valid(raw) {
-				allErrs = append(allErrs, field.Invalid(dataPath.Key(key), "<secret contents redacted>", "must be valid JSON"))
+	case corev1.SecretTypeSSHAuth:
+		if len(s.Data[corev1.SSHAuthPrivateKey]) == 0 {
+			required(corev1.SSHAuthPrivateKey)
+		}
+	case corev1.SecretTypeTLS:
+		for _, key := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey} {
+			if _, ok := s.Data[key]; !ok {
+				required(key)
 			}
-		}
-	case corev1.SecretTypeServiceAccountToken:
-		if s.Annotations[corev1.ServiceAccountNameKey] == "" {
-			allErrs = append(allErrs, field.Required(field.NewPath("metadata", "annotations").Key(corev1.ServiceAccountNameKey), ""))
 		}
 	}
 	return allErrs

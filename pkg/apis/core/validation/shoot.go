@@ -1,10 +1,12 @@
 package validation
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -24,10 +26,8 @@ var (
 	providerTypes = sets.New(core.EncryptionProviderTypeAESCBC, core.EncryptionProviderTypeAESGCM, core.EncryptionProviderTypeSecretbox)
 	// Resources the shoot's kube-apiserver cannot or must not encrypt (Gardener's list).
 	forbiddenResources = sets.New("apiserveripinfo", "serviceipallocations", "servicenodeportallocations")
-	forbiddenGroups    = map[string]string{
-		"events.k8s.io": "use \"events\" instead",
-		"extensions":    "the extensions group is not served any more",
-	}
+	// What the shoot's kube-apiserver encrypts anyway.
+	alwaysEncrypted = sets.New(schema.GroupResource{Resource: "secrets"})
 )
 
 // TechnicalID is the name of the shoot's control-plane namespace.
@@ -71,20 +71,24 @@ func validateKubernetes(k *core.Kubernetes, fld *field.Path) field.ErrorList {
 	return allErrs
 }
 
-// ValidateEncryptionConfig checks the resources a shoot wants encrypted and the provider.
+// ValidateEncryptionConfig checks the resources a shoot wants encrypted and the provider, with
+// Gardener's messages (each entry gets every error that applies).
 func ValidateEncryptionConfig(c *core.EncryptionConfig, fld *field.Path) field.ErrorList {
 	var allErrs field.ErrorList
-	seen := sets.New[string]()
+	seen := sets.New[schema.GroupResource]()
 	for i, r := range c.Resources {
 		idx := fld.Child("resources").Index(i)
-		if seen.Has(r) {
-			allErrs = append(allErrs, field.Duplicate(idx, r))
-			continue
-		}
-		seen.Insert(r)
-		if msg := resourceProblem(r); msg != "" {
+		gr := schema.ParseGroupResource(r)
+		for _, msg := range resourceProblems(r, gr) {
 			allErrs = append(allErrs, field.Invalid(idx, r, msg))
 		}
+		if seen.Has(gr) {
+			allErrs = append(allErrs, field.Duplicate(idx, r))
+		}
+		if alwaysEncrypted.Has(gr) {
+			allErrs = append(allErrs, field.Forbidden(idx, fmt.Sprintf("%q are always encrypted", r)))
+		}
+		seen.Insert(gr)
 	}
 	if t := c.Provider.Type; t != nil && !providerTypes.Has(*t) {
 		allErrs = append(allErrs, field.NotSupported(fld.Child("provider", "type"), *t, sets.List(providerTypes)))
@@ -92,38 +96,39 @@ func ValidateEncryptionConfig(c *core.EncryptionConfig, fld *field.Path) field.E
 	return allErrs
 }
 
-func resourceProblem(r string) string {
-	switch {
-	case r == "secrets":
-		return "secrets are always encrypted"
-	case strings.Contains(r, "*"):
-		return "wildcards are not supported"
-	case strings.HasSuffix(r, "."):
-		return "must not end with a '.'"
-	case r != strings.ToLower(r):
-		return "must be lowercase"
-	}
-	resource, group, _ := strings.Cut(r, ".")
-	if forbiddenResources.Has(resource) {
-		return "this resource cannot be encrypted"
-	}
-	if msg, ok := forbiddenGroups[group]; ok {
-		return msg
-	}
-	if msgs := validation.IsDNS1123Label(resource); len(msgs) > 0 {
-		return "resource name " + strings.Join(msgs, "; ")
-	}
-	if group != "" {
-		if msgs := validation.IsDNS1123Subdomain(group); len(msgs) > 0 {
-			return "group " + strings.Join(msgs, "; ")
+func resourceProblems(r string, gr schema.GroupResource) []string {
+	var msgs []string
+	add := func(bad bool, msg string) {
+		if bad {
+			msgs = append(msgs, msg)
 		}
 	}
-	return ""
+	add(strings.ToLower(r) != r, "resource must be lower case")
+	add(forbiddenResources.Has(r), "resources which do not have REST API/s cannot be encrypted")
+	add(strings.HasSuffix(r, "."), "resource should not end with '.'")
+	add(strings.Contains(r, "*"), "wildcards are not supported")
+	add(gr.Group == "events.k8s.io", "'*.events.k8s.io' objects are stored using the 'events' API group in etcd. Use 'events' instead")
+	add(gr.Group == "extensions", "'extensions' group has been removed and cannot be used for encryption")
+	if len(msgs) > 0 {
+		return msgs
+	}
+	// Beyond Gardener: the served-resources check of admission needs a well-formed name.
+	for _, m := range validation.IsDNS1123Label(gr.Resource) {
+		msgs = append(msgs, "resource name "+m)
+	}
+	if gr.Group != "" {
+		for _, m := range validation.IsDNS1123Subdomain(gr.Group) {
+			msgs = append(msgs, "group "+m)
+		}
+	}
+	return msgs
 }
 
 // ValidateShootUpdate validates an update of a Shoot (spec and metadata).
 func ValidateShootUpdate(newS, oldS *core.Shoot) field.ErrorList {
 	allErrs := apimachineryvalidation.ValidateObjectMetaUpdate(&newS.ObjectMeta, &oldS.ObjectMeta, field.NewPath("metadata"))
+	allErrs = append(allErrs, ValidateEncryptionConfigUpdate(newS, oldS)...)
+	allErrs = append(allErrs, validateHibernationUpdate(newS, oldS)...)
 	return append(allErrs, ValidateShoot(newS)...)
 }
 

@@ -27,16 +27,18 @@ func TestValidateShootEncryptionResources(t *testing.T) {
 		wantErr   string
 	}{
 		"core and grouped":     {[]string{"configmaps", "deployments.apps", "foos.example.com"}, ""},
-		"secrets":              {[]string{"secrets"}, "secrets are always encrypted"},
+		"secrets":              {[]string{"secrets"}, `resources[0]: Forbidden: "secrets" are always encrypted`},
 		"duplicate":            {[]string{"configmaps", "configmaps"}, "resources[1]: Duplicate value"},
+		"duplicate group":      {[]string{"deployments.apps", "deployments.apps"}, "resources[1]: Duplicate value"},
 		"wildcard":             {[]string{"*.apps"}, "wildcards are not supported"},
-		"trailing dot":         {[]string{"configmaps."}, "must not end with a '.'"},
-		"events.k8s.io":        {[]string{"events.events.k8s.io"}, `use "events" instead`},
-		"extensions":           {[]string{"ingresses.extensions"}, "extensions group"},
-		"apiserveripinfo":      {[]string{"apiserveripinfo"}, "cannot be encrypted"},
-		"serviceipallocations": {[]string{"serviceipallocations"}, "cannot be encrypted"},
-		"nodeportallocations":  {[]string{"servicenodeportallocations"}, "cannot be encrypted"},
-		"uppercase":            {[]string{"ConfigMaps"}, "lowercase"},
+		"trailing dot":         {[]string{"configmaps."}, "resource should not end with '.'"},
+		"events.k8s.io":        {[]string{"events.events.k8s.io"}, "'*.events.k8s.io' objects are stored using the 'events' API group in etcd. Use 'events' instead"},
+		"extensions":           {[]string{"ingresses.extensions"}, "'extensions' group has been removed and cannot be used for encryption"},
+		"apiserveripinfo":      {[]string{"apiserveripinfo"}, "resources which do not have REST API/s cannot be encrypted"},
+		"serviceipallocations": {[]string{"serviceipallocations"}, "resources which do not have REST API/s cannot be encrypted"},
+		"nodeportallocations":  {[]string{"servicenodeportallocations"}, "resources which do not have REST API/s cannot be encrypted"},
+		"uppercase":            {[]string{"ConfigMaps"}, "resource must be lower case"},
+		"malformed":            {[]string{"config_maps"}, "resource name a lowercase RFC 1123 label"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

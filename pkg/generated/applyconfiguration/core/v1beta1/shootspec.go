@@ -9,6 +9,8 @@ package v1beta1
 //
 // ShootSpec is the specification of a Shoot.
 type ShootSpecApplyConfiguration struct {
+	// Hibernation contains information whether the Shoot is suspended or not.
+	Hibernation *HibernationApplyConfiguration `json:"hibernation,omitempty"`
 	// Kubernetes contains the version and configuration settings of the control plane components.
 	Kubernetes *KubernetesApplyConfiguration `json:"kubernetes,omitempty"`
 }
@@ -17,6 +19,14 @@ type ShootSpecApplyConfiguration struct {
 // apply.
 func ShootSpec() *ShootSpecApplyConfiguration {
 	return &ShootSpecApplyConfiguration{}
+}
+
+// WithHibernation sets the Hibernation field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Hibernation field is set to the value of the last call.
+func (b *ShootSpecApplyConfiguration) WithHibernation(value *HibernationApplyConfiguration) *ShootSpecApplyConfiguration {
+	b.Hibernation = value
+	return b
 }
 
 // WithKubernetes sets the Kubernetes field in the declarative configuration to the given value

@@ -13,6 +13,8 @@ type ShootStatusApplyConfiguration struct {
 	AdvertisedAddresses []ShootAdvertisedAddressApplyConfiguration `json:"advertisedAddresses,omitempty"`
 	// Credentials contains information about the shoot credentials.
 	Credentials *ShootCredentialsApplyConfiguration `json:"credentials,omitempty"`
+	// IsHibernated indicates whether the Shoot is currently hibernated.
+	IsHibernated *bool `json:"hibernated,omitempty"`
 	// LastOperation holds information about the last operation on the Shoot.
 	LastOperation *LastOperationApplyConfiguration `json:"lastOperation,omitempty"`
 	// ObservedGeneration is the most recent generation observed for this Shoot.
@@ -43,6 +45,14 @@ func (b *ShootStatusApplyConfiguration) WithAdvertisedAddresses(values ...*Shoot
 // If called multiple times, the Credentials field is set to the value of the last call.
 func (b *ShootStatusApplyConfiguration) WithCredentials(value *ShootCredentialsApplyConfiguration) *ShootStatusApplyConfiguration {
 	b.Credentials = value
+	return b
+}
+
+// WithIsHibernated sets the IsHibernated field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the IsHibernated field is set to the value of the last call.
+func (b *ShootStatusApplyConfiguration) WithIsHibernated(value bool) *ShootStatusApplyConfiguration {
+	b.IsHibernated = &value
 	return b
 }
 
