@@ -6,10 +6,13 @@ BIN        := _output/bin/garden-apiserver
 STATE_DIR  ?= _output/state
 PORT       ?= 8443
 GO_TEST    ?= go test
+# Unit and integration tests run under the race detector (once, not also without it).
+RACE       ?= -race
+LINT       := _output/tools/bin/golangci-lint
 # Packages of the main module; the e2e suite and hack/tools have their own targets.
 UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration)
 
-.PHONY: all build run test unit integration e2e tools verify generate bench fuzz clean
+.PHONY: all build run test unit integration e2e tools lint verify generate bench fuzz clean
 
 all: build
 
@@ -25,10 +28,10 @@ run: build
 test: unit integration e2e
 
 unit:
-	$(GO_TEST) -count=1 $(UNIT_PKGS)
+	$(GO_TEST) $(RACE) -count=1 $(UNIT_PKGS)
 
 integration:
-	$(GO_TEST) -count=1 -timeout 20m ./test/integration/...
+	$(GO_TEST) $(RACE) -count=1 -timeout 30m ./test/integration/...
 
 ## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas
 e2e: tools build
@@ -37,11 +40,16 @@ e2e: tools build
 tools:
 	./hack/build-tools.sh
 
-## verify: generated code is up to date, code is formatted and vetted
-verify:
+## lint: golangci-lint with .golangci.yml (includes go vet)
+lint:
+	./hack/build-tools.sh golangci-lint
+	$(LINT) run ./...
+
+## verify: generated code is up to date, go.mod files are tidy, code is formatted and passes the linters
+verify: lint
 	./hack/verify-codegen.sh
+	./hack/verify-tidy.sh
 	@out=$$(gofmt -l cmd pkg test hack); if [[ -n "$$out" ]]; then echo "gofmt needed: $$out"; exit 1; fi
-	go vet ./...
 
 generate:
 	./hack/update-codegen.sh

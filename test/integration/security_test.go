@@ -164,16 +164,26 @@ func TestAnonymousAccess(t *testing.T) {
 	for _, p := range []string{"/healthz", "/livez", "/readyz"} {
 		assert.Equal(t, http.StatusOK, get(p), p)
 	}
+	admin, err := rest.HTTPClientFor(s.Admin)
+	require.NoError(t, err)
 	for _, p := range []string{
 		"/", "/api", "/apis", "/apis/core.gardener.cloud", "/apis/core.gardener.cloud/v1beta1",
 		"/apis/core.gardener.cloud/v1beta1/internalsecrets",
 		"/apis/core.gardener.cloud/v1beta1/namespaces/" + ns + "/internalsecrets",
-		"/apis/core.gardener.cloud/v1beta1/namespaces/" + ns + "/shoots/x/adminkubeconfig",
+		"/apis/core.gardener.cloud/v1beta1/namespaces/" + ns + "/shoots",
 		"/version", "/metrics", "/openapi/v2", "/openapi/v3", "/debug/pprof/", "/healthz/etcd", "/readyz/",
-		"/encryption/status",
+		encryption.StatusPath,
 	} {
 		assert.Equal(t, http.StatusUnauthorized, get(p), p)
+		// The path exists: the 401 above is the authentication, not a missing handler.
+		resp, err := admin.Get(s.Admin.Host + p)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "%s as admin", p)
 	}
+	// A subresource that answers POST only: still 401 before anything else.
+	assert.Equal(t, http.StatusUnauthorized,
+		get("/apis/core.gardener.cloud/v1beta1/namespaces/"+ns+"/shoots/x/adminkubeconfig"))
 }
 
 // TestHostileInput: malicious bodies and paths get a 4xx, never a 5xx, and the server stays ready.
