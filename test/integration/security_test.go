@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
-	"flag"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -13,12 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-logr/logr/funcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 
 	authv1alpha1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/v1alpha1"
@@ -26,25 +23,9 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/test/integration/framework"
 )
 
-// captureKlogV sends all klog output up to verbosity v to a buffer for the rest of the test.
-func captureKlogV(t *testing.T, v int) *syncBuffer {
-	var flags flag.FlagSet
-	klog.InitFlags(&flags)
-	require.NoError(t, flags.Set("v", fmt.Sprint(v)))
-	t.Cleanup(func() { _ = flags.Set("v", "0") })
-	buf := &syncBuffer{}
-	klog.SetLogger(funcr.New(func(prefix, args string) {
-		buf.mu.Lock()
-		defer buf.mu.Unlock()
-		buf.b.WriteString(prefix + " " + args + "\n")
-	}, funcr.Options{Verbosity: v}))
-	t.Cleanup(klog.ClearLogger)
-	return buf
-}
-
 // TestNoCredentialsInLogs: at -v=4 neither secret data nor issued private keys reach the log.
 func TestNoCredentialsInLogs(t *testing.T) {
-	logs := captureKlogV(t, 4)
+	logs := framework.CaptureKlog(t, 4)
 	s := framework.Start(t, "")
 	ctx := context.Background()
 	const marker = "s3cr3t-MARKER-7f3a9c"
