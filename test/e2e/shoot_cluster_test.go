@@ -14,9 +14,9 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-	"k8s.io/client-go/util/cert"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+	"github.com/garden-apiserver/garden-apiserver/test/fixture"
 )
 
 // createShoot creates a Shoot in the project namespace whose CAs are those of the shoot
@@ -62,15 +62,11 @@ func authInfoToken(user string) *clientcmdapi.AuthInfo {
 // clientCert returns the client certificate of the kubeconfig's current context.
 func clientCert(t *testing.T, cfg *clientcmdapi.Config) *x509.Certificate {
 	t.Helper()
-	ctx := cfg.Contexts[cfg.CurrentContext]
-	if ctx == nil || cfg.AuthInfos[ctx.AuthInfo] == nil {
-		t.Fatalf("kubeconfig: no user for the current context %q", cfg.CurrentContext)
-	}
-	certs, err := cert.ParseCertsPEM(cfg.AuthInfos[ctx.AuthInfo].ClientCertificateData)
+	c, err := fixture.ClientCert(cfg)
 	if err != nil {
-		t.Fatalf("kubeconfig: client certificate: %v", err)
+		t.Fatal(err)
 	}
-	return certs[0]
+	return c
 }
 
 // requestKubeconfig posts the example request of artifacts/examples to the subresource as admin

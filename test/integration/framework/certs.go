@@ -5,7 +5,8 @@ import (
 	"testing"
 
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/client-go/util/cert"
+
+	"github.com/garden-apiserver/garden-apiserver/test/fixture"
 )
 
 // ClientCert returns the client certificate of the kubeconfig's current context.
@@ -15,13 +16,9 @@ func ClientCert(t testing.TB, kubeconfig []byte) *x509.Certificate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := cfg.Contexts[cfg.CurrentContext]
-	if ctx == nil || cfg.AuthInfos[ctx.AuthInfo] == nil {
-		t.Fatalf("kubeconfig: no user for the current context %q", cfg.CurrentContext)
-	}
-	certs, err := cert.ParseCertsPEM(cfg.AuthInfos[ctx.AuthInfo].ClientCertificateData)
+	c, err := fixture.ClientCert(cfg)
 	if err != nil {
-		t.Fatalf("kubeconfig: client certificate: %v", err)
+		t.Fatal(err)
 	}
-	return certs[0]
+	return c
 }
