@@ -56,7 +56,7 @@ func TestDiscoveryAndExplain(t *testing.T) {
 	eventually(t, 60*time.Second, "kubectl explain internalsecrets.data", func() error {
 		var err error
 		if out, err = kubectl("admin", "explain", "internalsecrets.data"); err != nil {
-			return fmt.Errorf("%v: %s", err, out)
+			return fmt.Errorf("%w: %s", err, out)
 		}
 		return nil
 	})
@@ -179,7 +179,7 @@ func TestProjectMemberRBAC(t *testing.T) {
 		var err error
 		out, err = kubectl("alice", "create", "--raw", shootPath(projectNS, shoot, "adminkubeconfig"), "-f", request)
 		if err != nil {
-			return fmt.Errorf("%v: %s", err, out)
+			return fmt.Errorf("%w: %s", err, out)
 		}
 		return nil
 	})

@@ -78,7 +78,7 @@ func (e *env) memory(ctx context.Context, out *compareOut) error {
 			return fmt.Errorf("stored template is not plain JSON (encrypted?): %w", err)
 		}
 		if again, err := encodeStored(&tmpl); err != nil || !bytes.Equal(again, kv.Value) {
-			return fmt.Errorf("re-encoding the stored template does not give the stored bytes (%v)", err)
+			return fmt.Errorf("re-encoding the stored template does not give the stored bytes (%s)", fmt.Sprint(err))
 		}
 	}
 	if key == "" {

@@ -42,6 +42,8 @@ type Server struct {
 
 	cancel context.CancelFunc
 	done   chan error
+	// exitErr is what Run returned after Stop, or a note that it did not return in time.
+	exitErr error
 }
 
 // Start runs a standalone server on a free loopback port with its state in stateDir
@@ -71,7 +73,13 @@ func Start(t testing.TB, stateDir string, extraArgs ...string) *Server {
 	s := &Server{StateDir: stateDir, Port: port, Kubeconfig: filepath.Join(stateDir, apiserver.AdminKubeconfigFile),
 		cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- o.Run(ctx) }()
-	t.Cleanup(s.Stop)
+	t.Cleanup(func() {
+		s.Stop()
+		// A server that fails or hangs on a graceful stop fails the test that started it.
+		if s.exitErr != nil {
+			t.Errorf("stopping the server: %v", s.exitErr)
+		}
+	})
 
 	if err := s.waitReady(t); err != nil {
 		s.Stop()
@@ -87,7 +95,7 @@ func (s *Server) waitReady(t testing.TB) error {
 			select {
 			case err := <-s.done:
 				s.done <- err
-				return false, fmt.Errorf("server exited: %v", err)
+				return false, fmt.Errorf("server exited: %w", err)
 			default:
 			}
 			cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
@@ -127,7 +135,8 @@ func (s *Server) Stop() {
 	s.cancel()
 	s.cancel = nil
 	select {
-	case <-s.done:
+	case s.exitErr = <-s.done:
 	case <-time.After(60 * time.Second):
+		s.exitErr = errors.New("the server did not stop within 60 s of the cancellation")
 	}
 }
