@@ -148,11 +148,11 @@ func TestAnonymousAccess(t *testing.T) {
 	admin, err := rest.HTTPClientFor(s.Admin)
 	require.NoError(t, err)
 	for _, p := range []string{
-		"/", "/api", "/apis", "/apis/core.gardener.cloud", "/apis/core.gardener.cloud/v1beta1",
+		"/", "/apis", "/apis/core.gardener.cloud", "/apis/core.gardener.cloud/v1beta1",
 		"/apis/core.gardener.cloud/v1beta1/internalsecrets",
 		"/apis/core.gardener.cloud/v1beta1/namespaces/" + ns + "/internalsecrets",
 		"/apis/core.gardener.cloud/v1beta1/namespaces/" + ns + "/shoots",
-		"/version", "/metrics", "/openapi/v2", "/openapi/v3", "/debug/pprof/", "/healthz/etcd", "/readyz/",
+		"/version", "/metrics", "/openapi/v2", "/openapi/v3", "/debug/pprof/", "/healthz/etcd", "/readyz/etcd",
 		encryption.StatusPath,
 	} {
 		assert.Equal(t, http.StatusUnauthorized, get(p), p)
