@@ -6,13 +6,10 @@ BIN        := _output/bin/garden-apiserver
 STATE_DIR  ?= _output/state
 PORT       ?= 8443
 GO_TEST    ?= go test
-# Unit and integration tests run under the race detector (once, not also without it).
-RACE       ?= -race
-LINT       := _output/tools/bin/golangci-lint
 # Packages of the main module; the e2e suite and hack/tools have their own targets.
 UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration)
 
-.PHONY: all build run test unit integration e2e tools lint verify generate bench fuzz clean
+.PHONY: all build run test unit integration e2e tools verify generate bench fuzz clean
 
 all: build
 
@@ -26,6 +23,9 @@ run: build
 
 ## test: unit, integration and end-to-end tests
 test: unit integration e2e
+
+# Unit and integration tests run under the race detector (once, not also without it).
+RACE ?= -race
 
 unit:
 	$(GO_TEST) $(RACE) -count=1 $(UNIT_PKGS)
@@ -42,6 +42,8 @@ tools:
 	./hack/build-tools.sh
 
 ## lint: golangci-lint with .golangci.yml (includes go vet)
+LINT := _output/tools/bin/golangci-lint
+.PHONY: lint
 lint:
 	./hack/build-tools.sh golangci-lint
 	GOFLAGS=-trimpath $(LINT) run ./...

@@ -73,18 +73,20 @@ func Start(t testing.TB, stateDir string, extraArgs ...string) *Server {
 	s := &Server{StateDir: stateDir, Port: port, Kubeconfig: filepath.Join(stateDir, apiserver.AdminKubeconfigFile),
 		cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- o.Run(ctx) }()
-	t.Cleanup(func() {
-		s.Stop()
-		// A server that fails or hangs on a graceful stop fails the test that started it.
-		if s.exitErr != nil {
-			t.Errorf("stopping the server: %v", s.exitErr)
-		}
-	})
+	t.Cleanup(s.Stop)
 
 	if err := s.waitReady(t); err != nil {
 		s.Stop()
 		t.Fatalf("server did not become ready: %v", err)
 	}
+	// Runs before the cleanup above: a server that fails or hangs on a graceful stop fails the
+	// test that started it.
+	t.Cleanup(func() {
+		s.Stop()
+		if s.exitErr != nil {
+			t.Errorf("stopping the server: %v", s.exitErr)
+		}
+	})
 	return s
 }
 
