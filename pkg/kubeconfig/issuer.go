@@ -141,7 +141,7 @@ func (i *Issuer) clientCA(ctx context.Context, namespace, name string) (*pki.CA,
 	ca, err := pki.ParseCA(secret.Data[CACertKey], secret.Data[CAKeyKey])
 	if err != nil {
 		// Name the secret, never its contents.
-		return nil, apierrors.NewInternalError(fmt.Errorf("cannot use the client CA in InternalSecret %s/%s: %v", namespace, name, err))
+		return nil, apierrors.NewInternalError(fmt.Errorf("cannot use the client CA in InternalSecret %s/%s: %w", namespace, name, err))
 	}
 	i.mu.Lock()
 	if i.cas == nil {
