@@ -45,24 +45,35 @@ run: build
 ## test: unit, integration and end-to-end tests, and the image's test
 test: unit integration e2e image-test
 
+# Unit and integration tests run under the race detector (once, not also without it).
+RACE ?= -race
+
 unit:
-	$(GO_TEST) -count=1 $(UNIT_PKGS)
+	$(GO_TEST) $(RACE) -count=1 $(UNIT_PKGS)
 
 integration:
-	$(GO_TEST) -count=1 -timeout 20m ./test/integration/...
+	$(GO_TEST) $(RACE) -count=1 -timeout 30m ./test/integration/...
 
 ## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas
+# CGO_ENABLED=0 -trimpath: the same compiled packages as `make build`, not another full compile.
 e2e: tools build plugin
-	$(GO_TEST) -count=1 -timeout 30m ./test/e2e/...
+	CGO_ENABLED=0 $(GO_TEST) -trimpath -count=1 -timeout 30m ./test/e2e/...
 
 tools:
 	./hack/build-tools.sh
 
-## verify: generated code is up to date, code is formatted and vetted
-verify:
+## lint: golangci-lint with .golangci.yml (includes go vet)
+LINT := _output/tools/bin/golangci-lint
+.PHONY: lint
+lint:
+	./hack/build-tools.sh golangci-lint
+	GOFLAGS=-trimpath $(LINT) run ./...
+
+## verify: generated code is up to date, go.mod files are tidy, code is formatted and passes the linters
+verify: lint
 	./hack/verify-codegen.sh
+	./hack/verify-tidy.sh
 	@out=$$(gofmt -l cmd pkg test hack); if [[ -n "$$out" ]]; then echo "gofmt needed: $$out"; exit 1; fi
-	go vet ./...
 
 generate:
 	./hack/update-codegen.sh

@@ -2,7 +2,9 @@
 # Builds test-only binaries (etcd, kube-apiserver, kube-controller-manager) from the separate Go module
 # in hack/tools into _output/tools/bin/. A binary is rebuilt only when it is
 # missing or older than hack/tools/go.mod, go.sum, its cmd/<name>/main.go or
-# this script.
+# this script. `build-tools.sh golangci-lint` builds only the linter, from its
+# own module in hack/tools/lint (apart so it never moves kube-apiserver's
+# dependency versions, and `make verify` does not compile kube-apiserver).
 # go.mod/go.sum are committed tidy; -mod=readonly guarantees they are never rewritten.
 set -euo pipefail
 
@@ -35,6 +37,21 @@ build() {
   mv -f "${out}.tmp" "${out}"
   echo "${name}: built in $((SECONDS - start))s"
 }
+
+if [[ "${1:-}" == golangci-lint ]]; then
+  LINT_DIR="${TOOLS_DIR}/lint"
+  out="${BIN_DIR}/golangci-lint"
+  if is_fresh "${out}" "${LINT_DIR}/go.mod" "${LINT_DIR}/go.sum" "${SCRIPT}"; then
+    echo "golangci-lint: cached"
+    exit 0
+  fi
+  start=${SECONDS}
+  (cd "${LINT_DIR}" && go build -mod=readonly -trimpath -buildvcs=false -o "${out}.tmp" \
+    github.com/golangci/golangci-lint/v2/cmd/golangci-lint </dev/null)
+  mv -f "${out}.tmp" "${out}"
+  echo "golangci-lint: built in $((SECONDS - start))s"
+  exit 0
+fi
 
 build etcd
 

@@ -2,6 +2,7 @@ package pki
 
 import (
 	"bytes"
+	"crypto"
 	"testing"
 	"time"
 )
@@ -47,5 +48,49 @@ func FuzzParseCA(f *testing.F) {
 		if !bytes.Contains(certPEM, []byte("CERTIFICATE")) {
 			t.Fatal("accepted without a certificate block")
 		}
+		// The chosen certificate is the one that belongs to the key, and it signs what the CA issues.
+		if !publicKeysEqual(got.Cert.PublicKey, got.Key.Public()) {
+			t.Fatal("the chosen certificate does not match the key")
+		}
+		key, err := NewKey(ECDSAP256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, _, err := got.Issue(Leaf{CommonName: "fuzz", NotAfter: time.Now().Add(time.Hour)}, key.Public())
+		if err != nil {
+			t.Fatalf("the parsed CA cannot issue: %v", err)
+		}
+		if err := leaf.CheckSignatureFrom(got.Cert); err != nil {
+			t.Fatalf("an issued certificate does not verify against the chosen CA certificate: %v", err)
+		}
 	})
+}
+
+// publicKeysEqual compares through the Equal method every crypto public key type has.
+func publicKeysEqual(a, b any) bool {
+	ak, ok := a.(interface{ Equal(x crypto.PublicKey) bool })
+	return ok && ak.Equal(b)
+}
+
+// TestParseCAPicksTheCertificateOfTheKey: the seed case the fuzz check above relies on.
+func TestParseCAPicksTheCertificateOfTheKey(t *testing.T) {
+	ca, err := NewCA("ca", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewCA("other", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := EncodeKey(ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseCA(append(EncodeCert(other.Cert), EncodeCert(ca.Cert)...), keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Cert.Equal(ca.Cert) {
+		t.Fatalf("picked %q, want %q", got.Cert.Subject.CommonName, ca.Cert.Subject.CommonName)
+	}
 }

@@ -94,6 +94,7 @@ type Leaf struct {
 	Organizations []string
 	DNSNames      []string
 	IPs           []net.IP
+	NotBefore     time.Time // zero: a minute ago
 	NotAfter      time.Time
 	Server        bool // server auth instead of client auth
 }
@@ -108,16 +109,20 @@ func (ca *CA) Issue(l Leaf, pub crypto.PublicKey) (*x509.Certificate, []byte, er
 	if l.Server {
 		usage = x509.ExtKeyUsageServerAuth
 	}
+	notBefore := l.NotBefore
+	if notBefore.IsZero() {
+		// Backdate a little so that clocks slightly behind still accept the cert.
+		notBefore = time.Now().Add(-time.Minute)
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: l.CommonName, Organization: l.Organizations},
 		DNSNames:     l.DNSNames,
 		IPAddresses:  l.IPs,
-		// Backdate a little so that clocks slightly behind still accept the cert.
-		NotBefore:   time.Now().Add(-time.Minute),
-		NotAfter:    l.NotAfter,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{usage},
+		NotBefore:    notBefore,
+		NotAfter:     l.NotAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.Key)
 	if err != nil {

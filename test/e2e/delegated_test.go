@@ -57,7 +57,7 @@ func TestDiscoveryAndExplain(t *testing.T) {
 	eventually(t, 60*time.Second, "kubectl explain internalsecrets.data", func() error {
 		var err error
 		if out, err = kubectl("admin", "explain", "internalsecrets.data"); err != nil {
-			return fmt.Errorf("%v: %s", err, out)
+			return fmt.Errorf("%w: %s", err, out)
 		}
 		return nil
 	})
@@ -180,7 +180,7 @@ func TestProjectMemberRBAC(t *testing.T) {
 		var err error
 		out, err = kubectl("alice", "create", "--raw", shootPath(projectNS, shoot, "adminkubeconfig"), "-f", request)
 		if err != nil {
-			return fmt.Errorf("%v: %s", err, out)
+			return fmt.Errorf("%w: %s", err, out)
 		}
 		return nil
 	})
@@ -312,11 +312,14 @@ func TestServingContinuesWhenAReplicaStops(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	time.Sleep(time.Second)
+	waitFor(t, 20*time.Second, "reads through the aggregator before the stop", func() bool { return ok.Load() >= 20 })
 	toB := env.proxy.forwarded(b.addr())
 	a.proc.Stop()
 	t.Logf("replica A stopped: %v", a.proc.Err())
-	time.Sleep(3 * time.Second)
+	okAtStop := ok.Load()
+	waitFor(t, 30*time.Second, "50 reads through the aggregator with replica A stopped", func() bool {
+		return ok.Load()+failed.Load() >= okAtStop+50 && env.proxy.forwarded(b.addr()) > toB
+	})
 	close(stop)
 	wg.Wait()
 

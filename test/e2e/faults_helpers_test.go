@@ -364,6 +364,19 @@ func errClass(err error) string {
 	return "transport: other"
 }
 
+// timeouts counts the creates that failed with 503 or 504.
+func (w *writer) timeouts() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for class, c := range w.failed {
+		if strings.HasPrefix(class, "503") || strings.HasPrefix(class, "504") {
+			n += c
+		}
+	}
+	return n
+}
+
 func (w *writer) ackCount() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()

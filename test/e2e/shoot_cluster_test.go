@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"os"
@@ -19,6 +16,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+	"github.com/garden-apiserver/garden-apiserver/test/fixture"
 )
 
 // createShoot creates a Shoot in the project namespace whose CAs are those of the shoot
@@ -90,19 +88,11 @@ func authInfoToken(user string) *clientcmdapi.AuthInfo {
 // clientCert returns the client certificate of the kubeconfig's current context.
 func clientCert(t *testing.T, cfg *clientcmdapi.Config) *x509.Certificate {
 	t.Helper()
-	ctx := cfg.Contexts[cfg.CurrentContext]
-	if ctx == nil || cfg.AuthInfos[ctx.AuthInfo] == nil {
-		t.Fatalf("kubeconfig: no user for the current context %q", cfg.CurrentContext)
-	}
-	block, _ := pem.Decode(cfg.AuthInfos[ctx.AuthInfo].ClientCertificateData)
-	if block == nil {
-		t.Fatal("kubeconfig: no client certificate")
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
+	c, err := fixture.ClientCert(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cert
+	return c
 }
 
 // requestKubeconfig posts the example request of artifacts/examples to the subresource as admin
@@ -288,24 +278,12 @@ func signClientCert(t *testing.T, ca *pki.CA, notBefore, notAfter time.Time) (ce
 	if err != nil {
 		t.Fatal(err)
 	}
-	serial, err := pki.RandomSerial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "admin", Organization: []string{"system:masters"}},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
-	if err != nil {
+	leaf := pki.Leaf{CommonName: "admin", Organizations: []string{"system:masters"}, NotBefore: notBefore, NotAfter: notAfter}
+	if _, certPEM, err = ca.Issue(leaf, key.Public()); err != nil {
 		t.Fatal(err)
 	}
 	if keyPEM, err = pki.EncodeKey(key); err != nil {
 		t.Fatal(err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), keyPEM
+	return certPEM, keyPEM
 }

@@ -35,24 +35,7 @@ func requireStatus(t *testing.T, err error, code int32, message ...string) {
 
 func admissionShoot(t *testing.T, c versioned.Interface, namespace, name string, resources ...string) *corev1beta1.Shoot {
 	t.Helper()
-	s := &corev1beta1.Shoot{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
-		Spec: corev1beta1.ShootSpec{Kubernetes: corev1beta1.Kubernetes{Version: "1.34.1"}}}
-	if resources != nil {
-		s.Spec.Kubernetes.KubeAPIServer = &corev1beta1.KubeAPIServerConfig{
-			EncryptionConfig: &corev1beta1.EncryptionConfig{Resources: resources}}
-	}
-	created, err := c.CoreV1beta1().Shoots(namespace).Create(context.Background(), s, metav1.CreateOptions{})
-	require.NoError(t, err)
-	return created
-}
-
-func caSecret(t *testing.T, c versioned.Interface, namespace, name string) {
-	t.Helper()
-	_, err := c.CoreV1beta1().InternalSecrets(namespace).Create(context.Background(), &corev1beta1.InternalSecret{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
-		Data:       map[string][]byte{"ca.crt": []byte("cert"), "ca.key": []byte("key")},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
+	return framework.CreateShoot(t, c, namespace, name, resources...)
 }
 
 func TestDeletionConfirmation(t *testing.T) {
@@ -111,9 +94,10 @@ func TestInternalSecretReferenceProtection(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(body), "[+]poststarthook/start-garden-apiserver-admission-informers ok")
 
-	caSecret(t, s.Client, namespace, "foo.ca-client")
-	caSecret(t, s.Client, namespace, "foo.ca-cluster")
-	caSecret(t, s.Client, namespace, "foo.ca-etcd")
+	framework.CreateShootCAs(t, s.Client, namespace, "foo")
+	_, err = secrets.Create(ctx, &corev1beta1.InternalSecret{ObjectMeta: metav1.ObjectMeta{Name: "foo.ca-etcd", Namespace: namespace},
+		Data: map[string][]byte{"ca.crt": []byte("cert"), "ca.key": []byte("key")}}, metav1.CreateOptions{})
+	require.NoError(t, err)
 	admissionShoot(t, s.Client, namespace, "foo")
 
 	for _, name := range []string{"foo.ca-client", "foo.ca-cluster"} {
@@ -175,7 +159,7 @@ func TestAdmissionPluginsCanBeDisabled(t *testing.T) {
 	admissionShoot(t, s.Client, namespace, "foo", "widgets.example.com")
 
 	// InternalSecretReferenceProtection off: the CA of an existing shoot can go.
-	caSecret(t, s.Client, namespace, "foo.ca-client")
+	framework.CreateShootCAs(t, s.Client, namespace, "foo")
 	require.NoError(t, s.Client.CoreV1beta1().InternalSecrets(namespace).Delete(ctx, "foo.ca-client", metav1.DeleteOptions{}))
 
 	// DeletionConfirmation off: unconfirmed shoots are deleted.

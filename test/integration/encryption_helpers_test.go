@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,15 +113,7 @@ func encConfig(entries ...string) string {
 
 func getPath(t testing.TB, s *framework.Server, path string) []byte {
 	t.Helper()
-	hc, err := rest.HTTPClientFor(s.Admin)
-	require.NoError(t, err)
-	resp, err := hc.Get(s.Admin.Host + path)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, 200, resp.StatusCode, "%s: %s", path, b)
-	return b
+	return s.Get(t, path)
 }
 
 func encStatus(t testing.TB, s *framework.Server) encryption.Status {
@@ -161,25 +152,11 @@ func waitMigrated(t testing.TB, s *framework.Server, hash string, timeout time.D
 	}
 }
 
-// metricValue sums the samples of a metric on /metrics whose lines contain every filter
-// (0 when absent).
+// metricValue sums the samples of a metric on /metrics whose labels match every
+// filter `label="value"` (0 when absent).
 func metricValue(t testing.TB, s *framework.Server, name string, filters ...string) float64 {
 	t.Helper()
-	var sum float64
-lines:
-	for _, line := range strings.Split(string(getPath(t, s, "/metrics")), "\n") {
-		for _, f := range filters {
-			if !strings.Contains(line, f) {
-				continue lines
-			}
-		}
-		if strings.HasPrefix(line, name+" ") || strings.HasPrefix(line, name+"{") {
-			var v float64
-			_, _ = fmt.Sscan(line[strings.LastIndex(line, " ")+1:], &v)
-			sum += v
-		}
-	}
-	return sum
+	return s.Metric(t, name, filters...)
 }
 
 // fastClient is not throttled by client-go's default 5 requests per second.

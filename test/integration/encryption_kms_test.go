@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr/funcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
@@ -16,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	envelopekmsv2 "k8s.io/apiserver/pkg/storage/value/encrypt/envelope/kmsv2"
 	kmstypes "k8s.io/apiserver/pkg/storage/value/encrypt/envelope/kmsv2/v2"
-	"k8s.io/klog/v2"
 
 	"github.com/garden-apiserver/garden-apiserver/test/kmsplugin"
 )
@@ -121,27 +118,4 @@ func TestEncryptionTwoReplicas(t *testing.T) {
 	assert.EqualValues(t, 120, resourceStatus(sa, secretsRes).Migrated+resourceStatus(sb, secretsRes).Migrated,
 		"each object rewritten exactly once")
 	requireStoredWith(t, e.etcd.Raw(t, secretsPrefix), "k8s:enc:aescbc:v1:key2:")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// captureKlog sends klog output to a buffer for the rest of the test.
-func captureKlog(t *testing.T) *syncBuffer {
-	buf := &syncBuffer{}
-	klog.SetLogger(funcr.New(func(prefix, args string) {
-		buf.mu.Lock()
-		defer buf.mu.Unlock()
-		buf.b.WriteString(prefix + " " + args + "\n")
-	}, funcr.Options{}))
-	t.Cleanup(klog.ClearLogger)
-	return buf
 }

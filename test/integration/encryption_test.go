@@ -248,7 +248,7 @@ func TestEncryptionRestartMidMigration(t *testing.T) {
 
 // A broken file on reload keeps the previous configuration serving, and says so.
 func TestEncryptionBrokenReload(t *testing.T) {
-	logs := captureKlog(t)
+	logs := framework.CaptureKlog(t, 0)
 	e := newEncEnv(t)
 	good := e.write(encConfig(entry([]string{secretsRes}, e.aescbc("key1"))))
 	s := e.start("")

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,38 +32,12 @@ type shootFixture struct {
 // createShoot stores a shoot with the given addresses and its two CA InternalSecrets.
 func createShoot(t *testing.T, c versioned.Interface, name string, addrs ...corev1beta1.ShootAdvertisedAddress) shootFixture {
 	t.Helper()
-	ctx := context.Background()
-	f := shootFixture{}
-	var err error
-	f.clientCA, err = pki.NewCA("client-ca-"+name, time.Hour*24)
-	require.NoError(t, err)
-	f.clusterCA, err = pki.NewCA("cluster-ca-"+name, time.Hour*24)
-	require.NoError(t, err)
-	putCA(t, c, name+".ca-client", f.clientCA, true)
-	putCA(t, c, name+".ca-cluster", f.clusterCA, false)
-
-	shoot, err := c.CoreV1beta1().Shoots(ns).Create(ctx, &corev1beta1.Shoot{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec:       corev1beta1.ShootSpec{Kubernetes: corev1beta1.Kubernetes{Version: "1.31.2"}},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
+	cas := framework.CreateShootCAs(t, c, ns, name)
+	shoot := framework.CreateShoot(t, c, ns, name)
 	shoot.Status.AdvertisedAddresses = addrs
-	_, err = c.CoreV1beta1().Shoots(ns).UpdateStatus(ctx, shoot, metav1.UpdateOptions{})
+	_, err := c.CoreV1beta1().Shoots(ns).UpdateStatus(context.Background(), shoot, metav1.UpdateOptions{})
 	require.NoError(t, err)
-	return f
-}
-
-func putCA(t *testing.T, c versioned.Interface, name string, ca *pki.CA, withKey bool) {
-	t.Helper()
-	data := map[string][]byte{"ca.crt": pki.EncodeCert(ca.Cert)}
-	if withKey {
-		key, err := pki.EncodeKey(ca.Key)
-		require.NoError(t, err)
-		data["ca.key"] = key
-	}
-	_, err := c.CoreV1beta1().InternalSecrets(ns).Create(context.Background(),
-		&corev1beta1.InternalSecret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Data: data}, metav1.CreateOptions{})
-	require.NoError(t, err)
+	return shootFixture{clientCA: cas.Client, clusterCA: cas.Cluster}
 }
 
 func adminRequest(seconds *int64) *authv1alpha1.AdminKubeconfigRequest {
@@ -74,14 +47,7 @@ func adminRequest(seconds *int64) *authv1alpha1.AdminKubeconfigRequest {
 // clientCert returns the parsed client certificate of the kubeconfig's current context.
 func clientCert(t *testing.T, kubeconfig []byte) *x509.Certificate {
 	t.Helper()
-	cfg, err := clientcmd.Load(kubeconfig)
-	require.NoError(t, err)
-	auth := cfg.AuthInfos[cfg.Contexts[cfg.CurrentContext].AuthInfo]
-	block, _ := pem.Decode(auth.ClientCertificateData)
-	require.NotNil(t, block)
-	cert, err := x509.ParseCertificate(block.Bytes)
-	require.NoError(t, err)
-	return cert
+	return framework.ClientCert(t, kubeconfig)
 }
 
 var (

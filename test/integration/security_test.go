@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
-	"flag"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -13,12 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-logr/logr/funcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 
 	authv1alpha1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/v1alpha1"
@@ -26,25 +23,9 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/test/integration/framework"
 )
 
-// captureKlogV sends all klog output up to verbosity v to a buffer for the rest of the test.
-func captureKlogV(t *testing.T, v int) *syncBuffer {
-	var flags flag.FlagSet
-	klog.InitFlags(&flags)
-	require.NoError(t, flags.Set("v", fmt.Sprint(v)))
-	t.Cleanup(func() { _ = flags.Set("v", "0") })
-	buf := &syncBuffer{}
-	klog.SetLogger(funcr.New(func(prefix, args string) {
-		buf.mu.Lock()
-		defer buf.mu.Unlock()
-		buf.b.WriteString(prefix + " " + args + "\n")
-	}, funcr.Options{Verbosity: v}))
-	t.Cleanup(klog.ClearLogger)
-	return buf
-}
-
 // TestNoCredentialsInLogs: at -v=4 neither secret data nor issued private keys reach the log.
 func TestNoCredentialsInLogs(t *testing.T) {
-	logs := captureKlogV(t, 4)
+	logs := framework.CaptureKlog(t, 4)
 	s := framework.Start(t, "")
 	ctx := context.Background()
 	const marker = "s3cr3t-MARKER-7f3a9c"
@@ -164,16 +145,26 @@ func TestAnonymousAccess(t *testing.T) {
 	for _, p := range []string{"/healthz", "/livez", "/readyz"} {
 		assert.Equal(t, http.StatusOK, get(p), p)
 	}
+	admin, err := rest.HTTPClientFor(s.Admin)
+	require.NoError(t, err)
 	for _, p := range []string{
-		"/", "/api", "/apis", "/apis/core.gardener.cloud", "/apis/core.gardener.cloud/v1beta1",
+		"/", "/apis", "/apis/core.gardener.cloud", "/apis/core.gardener.cloud/v1beta1",
 		"/apis/core.gardener.cloud/v1beta1/internalsecrets",
 		"/apis/core.gardener.cloud/v1beta1/namespaces/" + ns + "/internalsecrets",
-		"/apis/core.gardener.cloud/v1beta1/namespaces/" + ns + "/shoots/x/adminkubeconfig",
-		"/version", "/metrics", "/openapi/v2", "/openapi/v3", "/debug/pprof/", "/healthz/etcd", "/readyz/",
-		"/encryption/status",
+		"/apis/core.gardener.cloud/v1beta1/namespaces/" + ns + "/shoots",
+		"/version", "/metrics", "/openapi/v2", "/openapi/v3", "/debug/pprof/", "/healthz/etcd", "/readyz/etcd",
+		encryption.StatusPath,
 	} {
 		assert.Equal(t, http.StatusUnauthorized, get(p), p)
+		// The path exists: the 401 above is the authentication, not a missing handler.
+		resp, err := admin.Get(s.Admin.Host + p)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "%s as admin", p)
 	}
+	// A subresource that answers POST only: still 401 before anything else.
+	assert.Equal(t, http.StatusUnauthorized,
+		get("/apis/core.gardener.cloud/v1beta1/namespaces/"+ns+"/shoots/x/adminkubeconfig"))
 }
 
 // TestHostileInput: malicious bodies and paths get a 4xx, never a 5xx, and the server stays ready.

@@ -198,7 +198,7 @@ func poll(ctx context.Context, timeout time.Duration, what string, fn func() (bo
 		last = err
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: not done within %s (last error: %v)", what, timeout, last)
+			return fmt.Errorf("%s: not done within %s (last error: %w)", what, timeout, last)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

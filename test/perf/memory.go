@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/uuid"
 
 	corev1beta1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
+	"github.com/garden-apiserver/garden-apiserver/test/fixture"
 )
 
 // A prefix of its own, so the counts are exact and the comparison's objects are not included.
@@ -77,7 +79,7 @@ func (e *env) memory(ctx context.Context, out *compareOut) error {
 			return fmt.Errorf("stored template is not plain protobuf or JSON (encrypted?): %w", err)
 		}
 		if again, err := codec.encode(&tmpl); err != nil || !bytes.Equal(again, kv.Value) {
-			return fmt.Errorf("re-encoding the stored template does not give the stored bytes (%v)", err)
+			return fmt.Errorf("re-encoding the stored template does not give the stored bytes (%s)", fmt.Sprint(err))
 		}
 	}
 	if key == "" {
@@ -176,9 +178,8 @@ func (e *env) coldStart(ctx context.Context, r *memRow) error {
 	}
 	// The watch cache counts its completed initializations (a list with resourceVersion=0 is no
 	// signal: before the cache is ready it goes to etcd).
-	const inits = `apiserver_watch_cache_initializations_total{group="core.gardener.cloud",resource="internalsecrets"}`
 	if err := poll(ctx, 5*time.Minute, "watch cache initialized", func() (bool, error) {
-		return metric(t, inits) >= 1, nil
+		return metric(t, "apiserver_watch_cache_initializations_total", `group="core.gardener.cloud"`, `resource="internalsecrets"`) >= 1, nil
 	}); err != nil {
 		return err
 	}
@@ -186,7 +187,7 @@ func (e *env) coldStart(ctx context.Context, r *memRow) error {
 	time.Sleep(5 * time.Second) // let the start-up garbage be collected
 	r.rssKiB = procStatusKiB(p.Cmd.Process.Pid, "VmRSS:")
 	r.heapBytes = int64(metric(t, "go_memstats_heap_inuse_bytes"))
-	r.cacheInit = time.Duration(metric(t, `apiserver_watch_cache_initialization_duration_seconds_sum{group="core.gardener.cloud",resource="internalsecrets"}`) * float64(time.Second))
+	r.cacheInit = time.Duration(metric(t, "apiserver_watch_cache_initialization_duration_seconds_sum", `group="core.gardener.cloud"`, `resource="internalsecrets"`) * float64(time.Second))
 	return nil
 }
 
@@ -206,20 +207,18 @@ func procStatusKiB(pid int, field string) int64 {
 	return 0
 }
 
-// metric reads one sample (name with its labels, as exposed) from the server's /metrics.
-func metric(t *target, sample string) float64 {
+// metric sums the samples of name whose labels match the filters (`label="value"`) on the
+// server's /metrics; 0 when it cannot be read.
+func metric(t *target, name string, filters ...string) float64 {
 	resp, err := t.http.Get(t.host + "/metrics")
 	if err != nil {
 		return 0
 	}
 	defer resp.Body.Close()
-	s := bufio.NewScanner(resp.Body)
-	s.Buffer(make([]byte, 1<<20), 1<<20)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), sample+" "); ok {
-			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return f
-		}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0
 	}
-	return 0
+	v, _ := fixture.SumMetric(string(body), name, filters...)
+	return v
 }

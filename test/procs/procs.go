@@ -120,7 +120,7 @@ func WaitHealthy(p *Process, url, caFile, token string, timeout time.Duration) e
 	var last string
 	for time.Now().Before(deadline) {
 		if p.Exited() {
-			return fmt.Errorf("%s exited (%v) before %s answered; log %s:\n%s", p.Name, p.err, url, p.LogPath, Tail(p.LogPath, 30))
+			return fmt.Errorf("%s exited (%s) before %s answered; log %s:\n%s", p.Name, fmt.Sprint(p.err), url, p.LogPath, Tail(p.LogPath, 30))
 		}
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
 		if token != "" {

@@ -42,6 +42,8 @@ type Server struct {
 
 	cancel context.CancelFunc
 	done   chan error
+	// exitErr is what Run returned after Stop, or a note that it did not return in time.
+	exitErr error
 }
 
 // Start runs a standalone server on a free loopback port with its state in stateDir
@@ -77,6 +79,14 @@ func Start(t testing.TB, stateDir string, extraArgs ...string) *Server {
 		s.Stop()
 		t.Fatalf("server did not become ready: %v", err)
 	}
+	// Runs before the cleanup above: a server that fails or hangs on a graceful stop fails the
+	// test that started it.
+	t.Cleanup(func() {
+		s.Stop()
+		if s.exitErr != nil {
+			t.Errorf("stopping the server: %v", s.exitErr)
+		}
+	})
 	return s
 }
 
@@ -87,7 +97,7 @@ func (s *Server) waitReady(t testing.TB) error {
 			select {
 			case err := <-s.done:
 				s.done <- err
-				return false, fmt.Errorf("server exited: %v", err)
+				return false, fmt.Errorf("server exited: %w", err)
 			default:
 			}
 			cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
@@ -127,8 +137,9 @@ func (s *Server) Stop() {
 	s.cancel()
 	s.cancel = nil
 	select {
-	case <-s.done:
+	case s.exitErr = <-s.done:
 	case <-time.After(60 * time.Second):
+		s.exitErr = errors.New("the server did not stop within 60 s of the cancellation")
 	}
 }
 

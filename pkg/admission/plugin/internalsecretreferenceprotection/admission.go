@@ -17,16 +17,17 @@ import (
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/admission/initializer"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
 )
 
 // PluginName is the name of the plugin in --enable-admission-plugins and friends.
 const PluginName = "InternalSecretReferenceProtection"
 
 var (
-	// Suffixes of the InternalSecrets a Shoot refers to by name (the contract's CA secrets).
-	protectedSuffixes = map[string]string{".ca-client": "client CA", ".ca-cluster": "cluster CA"}
+	// Suffixes of the InternalSecrets a Shoot refers to by name (its CA secrets).
+	protectedSuffixes = map[string]string{kubeconfig.ClientCASuffix: "client CA", kubeconfig.ClusterCASuffix: "cluster CA"}
 	// Keys without which the kubeconfig subresources cannot issue credentials.
-	protectedKeys = []string{"ca.crt", "ca.key"}
+	protectedKeys = []string{kubeconfig.CACertKey, kubeconfig.CAKeyKey}
 )
 
 // Register registers the plugin.

@@ -2,6 +2,7 @@ package shootvalidator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -110,8 +111,8 @@ func (c *clusterResources) refresh(ctx context.Context) error {
 	_, lists, err := c.client.ServerGroupsAndResourcesWithContext(ctx)
 	failed := map[string]error{}
 	if err != nil {
-		partial, ok := err.(*discovery.ErrGroupDiscoveryFailed)
-		if !ok {
+		var partial *discovery.ErrGroupDiscoveryFailed
+		if !errors.As(err, &partial) {
 			return fmt.Errorf("discovery of the Kubernetes API failed: %w", err)
 		}
 		// Aggregated APIs that are down: the rest of the answer is still good.
