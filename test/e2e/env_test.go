@@ -243,7 +243,7 @@ func (e *environment) writeCertificates() error {
 	}
 	e.servingCAFile, e.shootClusterCAF = e.path("garden-serving-ca.crt"), e.path("shoot-cluster-ca.crt")
 
-	if _, err := pki.WriteNewKey(e.path("sa.key")); err != nil {
+	if err := procs.WriteServiceAccountKey(e.path("sa.key")); err != nil {
 		return err
 	}
 	var tokens bytes.Buffer
