@@ -7,74 +7,61 @@ import (
 	"path"
 	"time"
 
-	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
-	"go.uber.org/zap"
 	"k8s.io/klog/v2"
 )
 
 // sessionTTL bounds how long a crashed replica keeps the migration lock.
 const sessionTTL = 15
 
-func (c *Controller) keyBase() string {
-	return path.Join("/", c.etcdPrefix, "garden-apiserver", "encryption")
+// replicaSet coordinates the replicas sharing an etcd: each publishes the configuration it has
+// in effect under a lease, and one at a time holds the migration lock.
+type replicaSet struct {
+	id      string
+	keyBase string // etcd key under which the lock and the records live
+	etcd    *etcdClient
+
+	session   *concurrency.Session
+	published string // the record last written
 }
 
-// client returns the controller's own etcd client (the store's is not exposed).
-func (c *Controller) client() (*clientv3.Client, error) {
-	if c.cli != nil {
-		return c.cli, nil
-	}
-	cfg := clientv3.Config{Endpoints: c.transport.ServerList, DialTimeout: 20 * time.Second, Logger: zap.NewNop()}
-	if c.transport.CertFile != "" || c.transport.KeyFile != "" || c.transport.TrustedCAFile != "" {
-		tlsCfg, err := (transport.TLSInfo{CertFile: c.transport.CertFile, KeyFile: c.transport.KeyFile,
-			TrustedCAFile: c.transport.TrustedCAFile}).ClientConfig()
-		if err != nil {
-			return nil, err
-		}
-		cfg.TLS = tlsCfg
-	}
-	cli, err := clientv3.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	c.cli = cli
-	return cli, nil
+func newReplicaSet(id, etcdPrefix string, etcd *etcdClient) *replicaSet {
+	return &replicaSet{id: id, keyBase: path.Join("/", etcdPrefix, "garden-apiserver", "encryption"), etcd: etcd}
 }
 
-// sessionFor returns a live lease-backed session; replica records and the lock die with it.
-func (c *Controller) sessionFor() (*concurrency.Session, error) {
-	if c.session != nil {
+// liveSession returns a lease-backed session; replica records and the lock die with it.
+func (rs *replicaSet) liveSession() (*concurrency.Session, error) {
+	if rs.session != nil {
 		select {
-		case <-c.session.Done():
-			c.session, c.published = nil, ""
+		case <-rs.session.Done():
+			rs.session, rs.published = nil, ""
 		default:
-			return c.session, nil
+			return rs.session, nil
 		}
 	}
-	cli, err := c.client()
+	cli, err := rs.etcd.get()
 	if err != nil {
 		return nil, err
 	}
-	// Not bound to ctx: Close must still be able to revoke the lease during shutdown.
+	// Not bound to ctx: close must still be able to revoke the lease during shutdown.
 	s, err := concurrency.NewSession(cli, concurrency.WithTTL(sessionTTL))
 	if err != nil {
 		return nil, err
 	}
-	c.session = s
+	rs.session = s
 	return s, nil
 }
 
 // tryLead takes the migration lock without waiting. The returned context ends when the lock's
 // lease is lost. Rewrites are safe even if two replicas overlap; the lock avoids double work.
-func (c *Controller) tryLead(ctx context.Context) (context.Context, func(), bool) {
-	s, err := c.sessionFor()
+func (rs *replicaSet) tryLead(ctx context.Context) (context.Context, func(), bool) {
+	s, err := rs.liveSession()
 	if err != nil {
 		klog.ErrorS(err, "Cannot reach etcd for the encryption migration lock")
 		return nil, nil, false
 	}
-	m := concurrency.NewMutex(s, path.Join(c.keyBase(), "migration-lock"))
+	m := concurrency.NewMutex(s, path.Join(rs.keyBase, "migration-lock"))
 	if err := m.TryLock(ctx); err != nil {
 		if !errors.Is(err, concurrency.ErrLocked) {
 			klog.ErrorS(err, "Taking the encryption migration lock failed")
@@ -97,34 +84,23 @@ func (c *Controller) tryLead(ctx context.Context) (context.Context, func(), bool
 	}, true
 }
 
-// syncReplicas publishes this replica's configuration and reads everyone's; it reports whether
-// all live replicas have the same file content in effect.
-func (c *Controller) syncReplicas(ctx context.Context) bool {
-	agree, replicas := c.replicas(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.status.ReplicasAgree, c.status.Replicas = agree, replicas
-	return agree
-}
-
-func (c *Controller) replicas(ctx context.Context) (bool, []ReplicaStatus) {
-	s, err := c.sessionFor()
+// sync publishes this replica's record and reads everyone's; it reports whether all live
+// replicas have the same file content in effect.
+func (rs *replicaSet) sync(ctx context.Context, me ReplicaStatus) (bool, []ReplicaStatus) {
+	s, err := rs.liveSession()
 	if err != nil {
 		return false, nil
 	}
-	me := ReplicaStatus{Replica: c.replicaID, ConfigLoaded: c.loaded}
-	if c.shadow != nil {
-		me.ConfigHash = c.shadow.hash
-	}
+	me.Replica = rs.id
 	b, _ := json.Marshal(me)
-	base := c.keyBase() + "/replicas/"
-	if string(b) != c.published {
-		if _, err := c.cli.Put(ctx, base+c.replicaID, string(b), clientv3.WithLease(s.Lease())); err != nil {
+	base := rs.keyBase + "/replicas/"
+	if string(b) != rs.published {
+		if _, err := rs.etcd.cli.Put(ctx, base+rs.id, string(b), clientv3.WithLease(s.Lease())); err != nil {
 			return false, nil
 		}
-		c.published = string(b)
+		rs.published = string(b)
 	}
-	resp, err := c.cli.Get(ctx, base, clientv3.WithPrefix())
+	resp, err := rs.etcd.cli.Get(ctx, base, clientv3.WithPrefix())
 	if err != nil {
 		return false, nil
 	}
@@ -139,4 +115,10 @@ func (c *Controller) replicas(ctx context.Context) (bool, []ReplicaStatus) {
 		agree = agree && r.ConfigLoaded && r.ConfigHash == me.ConfigHash
 	}
 	return agree, all
+}
+
+func (rs *replicaSet) close() {
+	if rs.session != nil {
+		_ = rs.session.Close()
+	}
 }
