@@ -112,7 +112,7 @@ func TestTransformerFallback(t *testing.T) {
 	}
 
 	var fallback []*loadedConfig
-	tr := &transformer{gr: secrets, lib: identity.NewEncryptCheckTransformer(), fallback: func() []*loadedConfig { return fallback }}
+	tr := &transformer{gr: secrets, primary: identity.NewEncryptCheckTransformer(), fallback: func() []*loadedConfig { return fallback }}
 	_, _, err = tr.TransformFromStorage(ctx, stored, dataCtx)
 	if err == nil || !strings.Contains(err.Error(), "k8s:enc:aescbc:v1:old:") || strings.Contains(err.Error(), "MARKER") {
 		t.Fatalf("want an error naming the key, got %v", err)

@@ -49,7 +49,7 @@ func TestTransformerStaleOnOtherFormat(t *testing.T) {
 		{runtime.ContentTypeJSON, pb, true},
 		{"", js, false},
 	} {
-		tr := &transformer{gr: secrets, lib: identity.NewEncryptCheckTransformer(), fallback: func() []*loadedConfig { return nil },
+		tr := &transformer{gr: secrets, primary: identity.NewEncryptCheckTransformer(), fallback: func() []*loadedConfig { return nil },
 			mediaType: tc.write}
 		out, stale, err := tr.TransformFromStorage(context.Background(), tc.in, value.DefaultContext("/k"))
 		if err != nil || stale != tc.stale || string(out) != string(tc.in) {
@@ -70,7 +70,7 @@ func TestTransformerFormatAfterDecryption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr := &transformer{gr: secrets, lib: lib, fallback: func() []*loadedConfig { return nil }, mediaType: runtime.ContentTypeProtobuf}
+		tr := &transformer{gr: secrets, primary: lib, fallback: func() []*loadedConfig { return nil }, mediaType: runtime.ContentTypeProtobuf}
 		out, stale, err := tr.TransformFromStorage(context.Background(), enc, value.DefaultContext("/k"))
 		if err != nil || stale != tc.stale || string(out) != string(tc.plain) {
 			t.Errorf("%q: stale=%v err=%v, want stale=%v", tc.plain, stale, err, tc.stale)

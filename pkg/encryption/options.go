@@ -74,17 +74,22 @@ func (o *Options) ApplyTo(c *genericapiserver.RecommendedConfig, etcd *genericop
 		encryptioncontroller.EncryptionConfigFileChangePollDuration = o.ReloadInterval
 	}
 	host, _ := os.Hostname()
+	// The library's APIServerID is the same for all replicas on one host.
+	replicaID := host + "-" + uuid.NewString()[:8]
+	etcdConn := &etcdClient{transport: etcd.StorageConfig.Transport}
+	rep := newReporter(etcd.EncryptionProviderConfigFilepath, etcd.EncryptionProviderConfigAutomaticReload, replicaID)
 	ctrl := &Controller{
-		opts:        *o,
-		file:        etcd.EncryptionProviderConfigFilepath,
-		reload:      etcd.EncryptionProviderConfigAutomaticReload,
-		apiServerID: c.APIServerID,
-		// The library's APIServerID is the same for all replicas on one host.
-		replicaID:  host + "-" + uuid.NewString()[:8],
-		transport:  etcd.StorageConfig.Transport,
-		etcdPrefix: etcd.StorageConfig.Prefix,
-		resources:  map[string]*resource{},
-		libHealth:  findCheck(c.ReadyzChecks, "kms-providers"),
+		opts: *o,
+		config: &configTracker{
+			file:          etcd.EncryptionProviderConfigFilepath,
+			apiServerID:   c.APIServerID,
+			libraryHealth: findCheck(c.ReadyzChecks, "kms-providers"),
+		},
+		migrator:  newMigrator(*o, etcdConn, rep),
+		replicas:  newReplicaSet(replicaID, etcd.StorageConfig.Prefix, etcdConn),
+		reporter:  rep,
+		etcd:      etcdConn,
+		resources: map[string]*resource{},
 	}
 	c.RESTOptionsGetter = restOptionsGetter{delegate: c.RESTOptionsGetter, c: ctrl,
 		mediaType: writeMediaType(etcd.DefaultStorageMediaType)}

@@ -6,7 +6,11 @@ import (
 	"maps"
 	"net/http"
 	"sort"
+	"sync"
 	"time"
+
+	"k8s.io/apiserver/pkg/storage"
+	"k8s.io/klog/v2"
 )
 
 // StatusPath serves Status as JSON (verb get on the non-resource URL).
@@ -66,29 +70,186 @@ type ResourceStatus struct {
 	LastError string `json:"lastError,omitempty"`
 }
 
-// Status returns a copy of the current status.
-func (c *Controller) Status() Status {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.status
-	s.Resources = nil
-	for _, r := range c.order {
-		rs := r.status
-		rs.StoredWith = make(map[string]int, len(r.status.StoredWith))
-		for k, v := range r.status.StoredWith {
-			rs.StoredWith[k] = v
+// resourceScan is what one scan found for a resource.
+type resourceScan struct {
+	Objects, Stale, Unreadable int
+	StoredWith, StoredAs       map[string]int
+	LastError                  error
+}
+
+// reporter owns what the controller reports: the status served at StatusPath and the
+// metrics. Every method may be called from any goroutine.
+type reporter struct {
+	mu        sync.Mutex
+	status    Status
+	resources []*ResourceStatus
+	byName    map[string]*ResourceStatus
+}
+
+func newReporter(file string, reload bool, replica string) *reporter {
+	return &reporter{
+		status: Status{ConfigFile: file, AutomaticReload: reload, Replica: replica},
+		byName: map[string]*ResourceStatus{},
+	}
+}
+
+func (p *reporter) setResources(rs []*resource) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range rs {
+		st := &ResourceStatus{Resource: r.gr.String()}
+		p.resources = append(p.resources, st)
+		p.byName[st.Resource] = st
+	}
+}
+
+// setConfig reports whether the file on disk is in effect, the hash of the content loaded
+// ("" before the first load) and the write prefix of each resource.
+func (p *reporter) setConfig(loaded bool, err error, hash string, writePrefixes map[string]string) {
+	if loaded {
+		configLoadedGauge.Set(1)
+	} else {
+		configLoadedGauge.Set(0)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.status.ConfigLoaded = loaded
+	p.status.ConfigError = ""
+	if err != nil {
+		p.status.ConfigError = err.Error()
+	}
+	if hash != "" && p.status.ConfigHash != hash {
+		p.status.ConfigHash = hash
+		// Never show a new hash next to the verdict about the previous configuration.
+		p.setAllMigratedLocked(false)
+	}
+	if !loaded {
+		p.setAllMigratedLocked(false)
+	}
+	for name, prefix := range writePrefixes {
+		if st := p.byName[name]; st != nil {
+			st.WritePrefix = prefix
 		}
-		rs.StoredAs = maps.Clone(r.status.StoredAs)
+	}
+	p.refreshMessageLocked()
+}
+
+func (p *reporter) configLoadFailed() { configErrorsTotal.Inc() }
+
+func (p *reporter) setReplicas(agree bool, all []ReplicaStatus) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.status.ReplicasAgree, p.status.Replicas = agree, all
+}
+
+func (p *reporter) setMigrating(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.status.Migrating = on
+}
+
+func (p *reporter) setScanCompleted() {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.status.LastScanCompleted = &now
+}
+
+func (p *reporter) setScan(r *resource, scan resourceScan) {
+	gr := r.gr.String()
+	remainingGauge.WithLabelValues(gr).Set(float64(scan.Stale + scan.Unreadable))
+	if scan.Unreadable > 0 {
+		errorsTotal.WithLabelValues(gr).Add(float64(scan.Unreadable))
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := p.byName[gr]
+	st.Objects, st.Remaining, st.Unreadable, st.StoredWith = scan.Objects, scan.Stale+scan.Unreadable, scan.Unreadable, scan.StoredWith
+	st.StoredAs = scan.StoredAs
+	if scan.LastError != nil {
+		st.LastError = scan.LastError.Error()
+	}
+	p.refreshMessageLocked()
+}
+
+// setRewritten counts one rewrite of r; err is its outcome (not found: deleted meanwhile).
+func (p *reporter) setRewritten(r *resource, err error) {
+	gr := r.gr.String()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := p.byName[gr]
+	switch {
+	case err == nil:
+		st.Migrated++
+		st.Remaining--
+		migratedTotal.WithLabelValues(gr).Inc()
+	case storage.IsNotFound(err):
+		st.Remaining--
+	default:
+		st.Errors++
+		st.LastError = err.Error()
+		errorsTotal.WithLabelValues(gr).Inc()
+	}
+	remainingGauge.WithLabelValues(gr).Set(float64(max(0, st.Remaining)))
+}
+
+func (p *reporter) setLastError(r *resource, err error) {
+	klog.ErrorS(err, "Encryption re-encryption scan failed", "resource", r.gr.String())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.byName[r.gr.String()].LastError = err.Error()
+	p.refreshMessageLocked()
+}
+
+// setAllMigrated reports the verdict of the controller's loop.
+func (p *reporter) setAllMigrated(ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.setAllMigratedLocked(ok)
+	p.refreshMessageLocked()
+}
+
+// setAllMigratedLocked is the one place that sets AllMigrated and the completion gauge.
+func (p *reporter) setAllMigratedLocked(ok bool) {
+	p.status.AllMigrated = ok && p.status.LastScanCompleted != nil
+	if p.status.AllMigrated {
+		completeGauge.Set(1)
+	} else {
+		completeGauge.Set(0)
+	}
+}
+
+func (p *reporter) refreshMessageLocked() {
+	s := p.status
+	for _, st := range p.resources {
+		s.Resources = append(s.Resources, *st)
+	}
+	p.status.Message = s.message(p.status.AutomaticReload)
+}
+
+// snapshot returns a copy of the current status.
+func (p *reporter) snapshot() Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.status
+	s.Resources = nil
+	for _, st := range p.resources {
+		rs := *st
+		rs.StoredWith = maps.Clone(st.StoredWith)
+		if rs.StoredWith == nil {
+			rs.StoredWith = map[string]int{}
+		}
+		rs.StoredAs = maps.Clone(st.StoredAs)
 		s.Resources = append(s.Resources, rs)
 	}
-	s.Replicas = append([]ReplicaStatus(nil), c.status.Replicas...)
+	s.Replicas = append([]ReplicaStatus(nil), p.status.Replicas...)
 	sort.Slice(s.Replicas, func(i, j int) bool { return s.Replicas[i].Replica < s.Replicas[j].Replica })
 	return s
 }
 
 // ServeHTTP serves the status.
-func (c *Controller) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	b, err := json.MarshalIndent(c.Status(), "", "  ")
+func (p *reporter) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	b, err := json.MarshalIndent(p.snapshot(), "", "  ")
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

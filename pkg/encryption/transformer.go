@@ -20,14 +20,14 @@ var encPrefix = []byte("k8s:enc:")
 // resource or key from the file does not strand data before the controller has rewritten it.
 type transformer struct {
 	gr       schema.GroupResource
-	lib      value.Transformer
+	primary  value.Transformer // the library's, from the configuration the server serves with
 	fallback func() []*loadedConfig
 	// mediaType is what the storage codec writes (mediatype.go).
 	mediaType string
 }
 
 func (t *transformer) TransformFromStorage(ctx context.Context, data []byte, dataCtx value.Context) ([]byte, bool, error) {
-	out, stale, err := t.lib.TransformFromStorage(ctx, data, dataCtx)
+	out, stale, err := t.primary.TransformFromStorage(ctx, data, dataCtx)
 	if err == nil {
 		return out, stale || t.otherFormat(out), nil
 	}
@@ -45,7 +45,7 @@ func (t *transformer) TransformFromStorage(ctx context.Context, data []byte, dat
 }
 
 func (t *transformer) TransformToStorage(ctx context.Context, data []byte, dataCtx value.Context) ([]byte, error) {
-	out, err := t.lib.TransformToStorage(ctx, data, dataCtx)
+	out, err := t.primary.TransformToStorage(ctx, data, dataCtx)
 	if err != nil {
 		return nil, fmt.Errorf("encrypting %s failed, nothing was written (check the encryption provider, e.g. that the KMS plugin is reachable): %w", t.gr, err)
 	}
@@ -66,11 +66,11 @@ func (g restOptionsGetter) GetRESTOptions(gr schema.GroupResource, example runti
 		return opts, err
 	}
 	cfg := *opts.StorageConfig
-	lib := cfg.Transformer
-	if lib == nil {
-		lib = identity.NewEncryptCheckTransformer()
+	primary := cfg.Transformer
+	if primary == nil {
+		primary = identity.NewEncryptCheckTransformer()
 	}
-	t := &transformer{gr: gr, lib: lib, fallback: g.c.fallbackConfigs, mediaType: g.mediaType}
+	t := &transformer{gr: gr, primary: primary, fallback: g.c.config.fallbackConfigs, mediaType: g.mediaType}
 	cfg.Transformer = t
 	opts.StorageConfig = &cfg
 	g.c.addResource(gr, t, cfg.Prefix, opts.ResourcePrefix)

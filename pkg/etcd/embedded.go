@@ -104,9 +104,6 @@ func (f shutdownFilter) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapc
 	return f.Core.Check(ent, ce)
 }
 
-// Err reports a fatal etcd error after start.
-func (e *Embedded) Err() <-chan error { return e.etcd.Err() }
-
 func freeLoopbackURL() (*url.URL, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

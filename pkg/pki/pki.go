@@ -177,16 +177,3 @@ func WriteFile(path string, data []byte) error {
 	}
 	return os.WriteFile(path, data, 0o600)
 }
-
-// WriteNewKey generates an ECDSA P-256 key and writes it to path as PEM (mode 0600).
-func WriteNewKey(path string) (crypto.Signer, error) {
-	key, err := NewKey(ECDSAP256)
-	if err != nil {
-		return nil, err
-	}
-	keyPEM, err := EncodeKey(key)
-	if err != nil {
-		return nil, err
-	}
-	return key, WriteFile(path, keyPEM)
-}

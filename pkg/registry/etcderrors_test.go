@@ -11,36 +11,50 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 )
 
 func TestMapEtcdError(t *testing.T) {
 	notFound := apierrors.NewNotFound(schema.GroupResource{Resource: "shoots"}, "x")
 	other := errors.New("something else")
+	managed := &core.InternalSecret{ObjectMeta: metav1.ObjectMeta{ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
+	clientLimit := status.Error(codes.ResourceExhausted, "trying to send message larger than max")
 	for _, tc := range []struct {
 		name       string
 		err        error
 		code       int32
 		retryAfter int32
 		same       error
+		obj        runtime.Object
 	}{
 		{name: "nil"},
 		{name: "too large", err: rpctypes.ErrRequestTooLarge, code: http.StatusRequestEntityTooLarge},
 		{name: "too large, wrapped", err: fmt.Errorf("txn: %w", rpctypes.ErrRequestTooLarge), code: http.StatusRequestEntityTooLarge},
+		{name: "too large with managedFields: the library retries without them", err: rpctypes.ErrRequestTooLarge,
+			obj: managed, same: rpctypes.ErrRequestTooLarge},
+		{name: "too large without managedFields", err: rpctypes.ErrRequestTooLarge, obj: &core.InternalSecret{},
+			code: http.StatusRequestEntityTooLarge},
+		{name: "client message limit with managedFields", err: clientLimit, obj: managed, same: clientLimit},
+		{name: "client message limit", err: clientLimit, code: http.StatusRequestEntityTooLarge},
+		{name: "another invalid argument passes", err: rpctypes.ErrEmptyKey, same: rpctypes.ErrEmptyKey},
 		{name: "connection reset", err: status.Error(codes.Unavailable, "connection reset by peer"), code: http.StatusServiceUnavailable, retryAfter: 1},
-		{name: "request timed out", err: rpctypes.ErrTimeout, code: http.StatusGatewayTimeout, retryAfter: 1},
-		{name: "leader lost", err: rpctypes.ErrTimeoutDueToLeaderFail, code: http.StatusGatewayTimeout, retryAfter: 1},
+		{name: "request timed out", err: rpctypes.ErrTimeout, code: http.StatusServiceUnavailable, retryAfter: 1},
+		{name: "leader lost", err: rpctypes.ErrTimeoutDueToLeaderFail, code: http.StatusServiceUnavailable, retryAfter: 1},
 		{name: "deadline", err: status.Error(codes.DeadlineExceeded, "context deadline exceeded"), code: http.StatusGatewayTimeout, retryAfter: 1},
 		{name: "already a status", err: notFound, same: notFound},
 		{name: "unknown error passes", err: other, same: other},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := mapEtcdError(tc.err)
+			got := mapEtcdError(tc.err, tc.obj)
 			switch {
 			case tc.err == nil:
 				assert.NoError(t, got)
 			case tc.same != nil:
-				assert.Same(t, tc.same, got)
+				assert.True(t, tc.same == got, "passed unchanged, got %T %v", got, got) //nolint:errorlint // identity is the point
 			default:
 				var s apierrors.APIStatus
 				if assert.True(t, errors.As(got, &s), "got %T %v", got, got) {

@@ -264,7 +264,7 @@ func (e *environment) writeCertificates() error {
 		return err
 	}
 
-	if _, err := pki.WriteNewKey(e.path("sa.key")); err != nil {
+	if err := procs.WriteServiceAccountKey(e.path("sa.key")); err != nil {
 		return err
 	}
 	var tokens bytes.Buffer

@@ -97,8 +97,7 @@ func (e *env) certificates() error {
 	if err := pki.WriteFile(e.path("tokens.csv"), []byte(adminToken+",admin,admin-uid,\"system:masters\"\n")); err != nil {
 		return err
 	}
-	_, err := pki.WriteNewKey(e.path("sa.key"))
-	return err
+	return procs.WriteServiceAccountKey(e.path("sa.key"))
 }
 
 func (e *env) startEtcd(bin string) (err error) {

@@ -51,28 +51,25 @@ func (o *ServerOptions) checkCluster(ctx context.Context, timeout time.Duration)
 		klog.Warning("Skipping the start-up check of the cluster connection (--cluster-check-timeout=0)")
 		return nil
 	}
-	r := o.Recommended
-	var core, authn, authz *clusterKubeconfig
-	var err error
-	if r.CoreAPI != nil {
-		if core, err = loadClusterKubeconfig("--kubeconfig", r.CoreAPI.CoreAPIKubeconfigPath); err != nil {
-			return err
-		}
+	core, authn, authz, err := o.clusterKubeconfigs()
+	if err != nil {
+		return err
 	}
-	if r.Authentication != nil && !r.Authentication.SkipInClusterLookup {
-		if authn, err = loadClusterKubeconfig("--authentication-kubeconfig", r.Authentication.RemoteKubeConfigFile); err != nil {
-			return err
-		}
-	}
-	if r.Authorization != nil {
-		if authz, err = loadClusterKubeconfig("--authorization-kubeconfig", r.Authorization.RemoteKubeConfigFile); err != nil {
-			return err
-		}
-	}
-
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	for _, k := range []*clusterKubeconfig{core, authn, authz} {
+	if err := reachCluster(ctx, timeout, core, authn, authz); err != nil {
+		return err
+	}
+	if err := o.checkPermissions(ctx, authn, authz); err != nil {
+		return err
+	}
+	klog.InfoS("The cluster is reachable and grants what garden-apiserver needs at start-up", "host", firstHost(core, authn, authz))
+	return nil
+}
+
+// reachCluster waits until every kubeconfig reaches the cluster's /version.
+func reachCluster(ctx context.Context, timeout time.Duration, ks ...*clusterKubeconfig) error {
+	for _, k := range ks {
 		if k == nil {
 			continue
 		}
@@ -85,7 +82,12 @@ func (o *ServerOptions) checkCluster(ctx context.Context, timeout time.Duration)
 				k.config.Host, k.describe(), timeout, err)
 		}
 	}
+	return nil
+}
 
+// checkPermissions checks what the server's identities need at start-up.
+func (o *ServerOptions) checkPermissions(ctx context.Context, authn, authz *clusterKubeconfig) error {
+	r := o.Recommended
 	if authn != nil && (r.Authentication.ClientCert.ClientCA == "" || r.Authentication.RequestHeader.ClientCAFile == "") {
 		if err := retryUnavailable(ctx, func(ctx context.Context) error {
 			_, err := authn.client.CoreV1().ConfigMaps(authConfigMapNamespace).Get(ctx, authConfigMapName, metav1.GetOptions{})
@@ -119,8 +121,28 @@ func (o *ServerOptions) checkCluster(ctx context.Context, timeout time.Duration)
 				authz.describe(), err)
 		}
 	}
-	klog.InfoS("The cluster is reachable and grants what garden-apiserver needs at start-up", "host", firstHost(core, authn, authz))
 	return nil
+}
+
+// clusterKubeconfigs loads the kubeconfigs the server uses (nil where none is used).
+func (o *ServerOptions) clusterKubeconfigs() (core, authn, authz *clusterKubeconfig, err error) {
+	r := o.Recommended
+	if r.CoreAPI != nil {
+		if core, err = loadClusterKubeconfig("--kubeconfig", r.CoreAPI.CoreAPIKubeconfigPath); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if r.Authentication != nil && !r.Authentication.SkipInClusterLookup {
+		if authn, err = loadClusterKubeconfig("--authentication-kubeconfig", r.Authentication.RemoteKubeConfigFile); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if r.Authorization != nil {
+		if authz, err = loadClusterKubeconfig("--authorization-kubeconfig", r.Authorization.RemoteKubeConfigFile); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return core, authn, authz, nil
 }
 
 func loadClusterKubeconfig(flag, path string) (*clusterKubeconfig, error) {

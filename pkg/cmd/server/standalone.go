@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -141,7 +142,7 @@ func loadOrCreateCA(dir, certFile, keyFile, name string) (*pki.CA, error) {
 // ensureServingCert issues a serving certificate for loopback, renewed when it nears expiry.
 func (s *standaloneState) ensureServingCert() error {
 	certPath, keyPath := filepath.Join(s.stateDir, servingCert), filepath.Join(s.stateDir, servingKey)
-	if c, err := pki.LoadCA(certPath, keyPath); err == nil && time.Until(c.Cert.NotAfter) > 30*24*time.Hour {
+	if s.servingCertCurrent(certPath, keyPath) {
 		return nil
 	}
 	key, err := pki.NewKey(pki.ECDSAP256)
@@ -166,6 +167,16 @@ func (s *standaloneState) ensureServingCert() error {
 		return err
 	}
 	return pki.WriteFile(certPath, certPEM)
+}
+
+// servingCertCurrent: the files hold a key pair signed by the serving CA, valid for 30 more days.
+func (s *standaloneState) servingCertCurrent(certPath, keyPath string) bool {
+	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err != nil {
+		return false
+	}
+	leaf := pair.Leaf
+	return leaf.CheckSignatureFrom(s.servingCA.Cert) == nil && time.Until(leaf.NotAfter) > 30*24*time.Hour
 }
 
 // writeKubeconfig writes an admin kubeconfig (system:masters, one year) for the given port.

@@ -22,7 +22,7 @@ type REST struct {
 
 // StatusREST serves shoots/status.
 type StatusREST struct {
-	store *genericregistry.Store
+	store registry.EtcdErrorStore
 }
 
 var (
@@ -74,7 +74,7 @@ func NewREST(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*RES
 	statusStrategy := StatusStrategy{strategy}
 	statusStore.UpdateStrategy = statusStrategy
 	statusStore.ResetFieldsStrategy = statusStrategy
-	return &REST{registry.EtcdErrorStore{Store: store}}, &StatusREST{store: &statusStore}, nil
+	return &REST{registry.EtcdErrorStore{Store: store}}, &StatusREST{store: registry.EtcdErrorStore{Store: &statusStore}}, nil
 }
 
 // Categories puts Shoots under "kubectl get gardener".
