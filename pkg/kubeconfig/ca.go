@@ -56,7 +56,7 @@ func (i *Issuer) clientCA(ctx context.Context, namespace, name string) (*pki.CA,
 	ca, err := pki.ParseCA(secret.Data[CACertKey], secret.Data[CAKeyKey])
 	if err != nil {
 		// Name the secret, never its contents.
-		return nil, ReasonCAUnusable, apierrors.NewInternalError(fmt.Errorf("cannot use the client CA in InternalSecret %s/%s: %v", namespace, name, err))
+		return nil, ReasonCAUnusable, apierrors.NewInternalError(fmt.Errorf("cannot use the client CA in InternalSecret %s/%s: %w", namespace, name, err))
 	}
 	i.cas.Add(key, cachedCA{version: version, ca: ca})
 	return ca, "", nil
@@ -91,7 +91,7 @@ func (i *Issuer) clusterCA(ctx context.Context, namespace, name string) ([]byte,
 	for _, src := range i.clusterCASources() {
 		data, found, err := src.read(ctx, namespace, name)
 		if err != nil {
-			return nil, ReasonError, apierrors.NewInternalError(fmt.Errorf("reading the cluster CA from %s %s/%s: %v", src.kind, namespace, name, err))
+			return nil, ReasonError, apierrors.NewInternalError(fmt.Errorf("reading the cluster CA from %s %s/%s: %w", src.kind, namespace, name, err))
 		}
 		if !found {
 			continue

@@ -18,7 +18,7 @@ func (g *Garden) explain(err error, namespace, shoot string) error {
 	case apierrors.IsNotFound(err):
 		return fmt.Errorf("shoot %s/%s not found in the garden %s", namespace, shoot, g.Server)
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("the garden %s refused: %v", g.Server, err)
+		return fmt.Errorf("the garden %s refused: %w", g.Server, err)
 	case apierrors.IsUnauthorized(err):
 		return fmt.Errorf("the garden %s did not accept the credentials of the garden kubeconfig (401): log in to the garden again", g.Server)
 	case errors.As(err, &urlErr), errors.As(err, &netErr):

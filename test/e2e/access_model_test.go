@@ -21,7 +21,7 @@ func requestAs(t *testing.T, user, shoot, subresource, example string) (*clientc
 	eventually(t, 20*time.Second, user+" requests shoots/"+subresource, func() error {
 		var err error
 		if out, err = kubectl(user, "create", "--raw", shootPath(projectNS, shoot, subresource), "-f", examplePath(example)); err != nil {
-			return fmt.Errorf("%v: %s", err, out)
+			return fmt.Errorf("%w: %s", err, out)
 		}
 		return nil
 	})

@@ -59,7 +59,7 @@ func TestBuildVersion(t *testing.T) {
 	if err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 90*time.Second, true,
 		func(context.Context) (bool, error) {
 			if p.Exited() {
-				return false, fmt.Errorf("the server exited: %v", p.Err())
+				return false, fmt.Errorf("the server exited: %w", p.Err())
 			}
 			_, err := os.Stat(kubeconfig)
 			return err == nil, nil
