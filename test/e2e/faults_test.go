@@ -23,7 +23,7 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/test/procs"
 )
 
-// Fault tests of issue 8: each test runs its own etcd and standalone garden-apiserver processes,
+// Fault tests: each test runs its own etcd and standalone garden-apiserver processes,
 // except the priority-and-fairness test, which needs the host cluster's flow-control objects.
 
 const faultsNS = "faults"

@@ -67,7 +67,7 @@ func verdict(ok bool) string {
 	return "**not met**"
 }
 
-// compareVerdicts adds the rows of the targets of issue 7 this run measures.
+// compareVerdicts adds the rows of the performance targets this run measures.
 func (o *compareOut) compareVerdicts(conc []int) {
 	n := slices.Max(conc)
 	for _, op := range []string{"create", "get"} {
