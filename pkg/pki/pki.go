@@ -177,3 +177,17 @@ func WriteFile(path string, data []byte) error {
 	}
 	return os.WriteFile(path, data, 0o600)
 }
+
+// IssueKeyPair generates a key of type t and signs a certificate for it: the parsed
+// certificate, and certificate and key PEM-encoded.
+func (ca *CA) IssueKeyPair(l Leaf, t KeyType) (cert *x509.Certificate, certPEM, keyPEM []byte, err error) {
+	key, err := NewKey(t)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cert, certPEM, err = ca.Issue(l, key.Public()); err != nil {
+		return nil, nil, nil, err
+	}
+	keyPEM, err = EncodeKey(key)
+	return cert, certPEM, keyPEM, err
+}

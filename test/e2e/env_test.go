@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -275,19 +274,7 @@ func (e *environment) writeCertificates() error {
 }
 
 func issueTo(ca *pki.CA, leaf pki.Leaf, certPath, keyPath string) error {
-	key, err := pki.NewKey(pki.ECDSAP256)
-	if err != nil {
-		return err
-	}
-	return issueWithKey(ca, leaf, key, certPath, keyPath)
-}
-
-func issueWithKey(ca *pki.CA, leaf pki.Leaf, key crypto.Signer, certPath, keyPath string) error {
-	_, certPEM, err := ca.Issue(leaf, key.Public())
-	if err != nil {
-		return err
-	}
-	keyPEM, err := pki.EncodeKey(key)
+	_, certPEM, keyPEM, err := ca.IssueKeyPair(leaf, pki.ECDSAP256)
 	if err != nil {
 		return err
 	}
@@ -413,14 +400,12 @@ func (e *environment) applyShootRBAC() error {
 }
 
 func harnessCert(ca *pki.CA, user string, groups ...string) (certPEM, keyPEM []byte, err error) {
-	key, err := pki.NewKey(pki.ECDSAP256)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, certPEM, err = ca.Issue(pki.Leaf{CommonName: user, Organizations: groups, NotAfter: time.Now().Add(24 * time.Hour)}, key.Public()); err != nil {
-		return nil, nil, err
-	}
-	keyPEM, err = pki.EncodeKey(key)
+	return harnessCertValid(ca, pki.Leaf{CommonName: user, Organizations: groups, NotAfter: time.Now().Add(24 * time.Hour)})
+}
+
+// harnessCertValid signs a client certificate of the test harness with the given subject and validity.
+func harnessCertValid(ca *pki.CA, leaf pki.Leaf) (certPEM, keyPEM []byte, err error) {
+	_, certPEM, keyPEM, err = ca.IssueKeyPair(leaf, pki.ECDSAP256)
 	return certPEM, keyPEM, err
 }
 

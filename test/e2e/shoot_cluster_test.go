@@ -274,15 +274,8 @@ func TestExpiredAndForeignKubeconfigsAreRejected(t *testing.T) {
 // signClientCert signs a client certificate CN=admin O=system:masters with explicit validity.
 func signClientCert(t *testing.T, ca *pki.CA, notBefore, notAfter time.Time) (certPEM, keyPEM []byte) {
 	t.Helper()
-	key, err := pki.NewKey(pki.ECDSAP256)
+	certPEM, keyPEM, err := harnessCertValid(ca, pki.Leaf{CommonName: "admin", Organizations: []string{"system:masters"}, NotBefore: notBefore, NotAfter: notAfter})
 	if err != nil {
-		t.Fatal(err)
-	}
-	leaf := pki.Leaf{CommonName: "admin", Organizations: []string{"system:masters"}, NotBefore: notBefore, NotAfter: notAfter}
-	if _, certPEM, err = ca.Issue(leaf, key.Public()); err != nil {
-		t.Fatal(err)
-	}
-	if keyPEM, err = pki.EncodeKey(key); err != nil {
 		t.Fatal(err)
 	}
 	return certPEM, keyPEM

@@ -145,21 +145,13 @@ func (s *standaloneState) ensureServingCert() error {
 	if s.servingCertCurrent(certPath, keyPath) {
 		return nil
 	}
-	key, err := pki.NewKey(pki.ECDSAP256)
-	if err != nil {
-		return err
-	}
-	_, certPEM, err := s.servingCA.Issue(pki.Leaf{
+	_, certPEM, keyPEM, err := s.servingCA.IssueKeyPair(pki.Leaf{
 		CommonName: "localhost",
 		DNSNames:   []string{"localhost"},
 		IPs:        []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback},
 		NotAfter:   time.Now().Add(365 * 24 * time.Hour),
 		Server:     true,
-	}, key.Public())
-	if err != nil {
-		return err
-	}
-	keyPEM, err := pki.EncodeKey(key)
+	}, pki.ECDSAP256)
 	if err != nil {
 		return err
 	}
@@ -181,19 +173,11 @@ func (s *standaloneState) servingCertCurrent(certPath, keyPath string) bool {
 
 // writeKubeconfig writes an admin kubeconfig (system:masters, one year) for the given port.
 func (s *standaloneState) writeKubeconfig(port int) error {
-	key, err := pki.NewKey(pki.ECDSAP256)
-	if err != nil {
-		return err
-	}
-	_, certPEM, err := s.clientCA.Issue(pki.Leaf{
+	_, certPEM, keyPEM, err := s.clientCA.IssueKeyPair(pki.Leaf{
 		CommonName:    "admin",
 		Organizations: []string{"system:masters"},
 		NotAfter:      time.Now().Add(365 * 24 * time.Hour),
-	}, key.Public())
-	if err != nil {
-		return err
-	}
-	keyPEM, err := pki.EncodeKey(key)
+	}, pki.ECDSAP256)
 	if err != nil {
 		return err
 	}

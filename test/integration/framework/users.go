@@ -18,15 +18,7 @@ func (s *Server) UserConfig(t testing.TB, user string, groups ...string) *rest.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := pki.NewKey(pki.ECDSAP256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, certPEM, err := ca.Issue(pki.Leaf{CommonName: user, Organizations: groups, NotAfter: time.Now().Add(time.Hour)}, key.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPEM, err := pki.EncodeKey(key)
+	_, certPEM, keyPEM, err := ca.IssueKeyPair(pki.Leaf{CommonName: user, Organizations: groups, NotAfter: time.Now().Add(time.Hour)}, pki.ECDSAP256)
 	if err != nil {
 		t.Fatal(err)
 	}
