@@ -5,12 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/component-base/metrics/testutil"
 
 	authv1alpha1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/v1alpha1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
@@ -46,12 +44,12 @@ func TestKubeconfigMetrics(t *testing.T) {
 	createShoot(t, s.Client, "metered", external)
 	shoots := s.Client.CoreV1beta1().Shoots(ns)
 
-	issued := map[string]string{"kind": "admin", "group": "gardener.cloud:system:admins"}
-	missing := map[string]string{"kind": "viewer", "reason": "shoot_not_found"}
-	invalid := map[string]string{"kind": "admin", "reason": "invalid_request"}
-	issuedBefore := counter(t, s, "garden_apiserver_shoot_kubeconfig_issued_total", issued)
-	missingBefore := counter(t, s, "garden_apiserver_shoot_kubeconfig_refused_total", missing)
-	invalidBefore := counter(t, s, "garden_apiserver_shoot_kubeconfig_refused_total", invalid)
+	issued := []string{`kind="admin"`, `group="gardener.cloud:system:admins"`}
+	missing := []string{`kind="viewer"`, `reason="shoot_not_found"`}
+	invalid := []string{`kind="admin"`, `reason="invalid_request"`}
+	issuedBefore := s.Metric(t, "garden_apiserver_shoot_kubeconfig_issued_total", issued...)
+	missingBefore := s.Metric(t, "garden_apiserver_shoot_kubeconfig_refused_total", missing...)
+	invalidBefore := s.Metric(t, "garden_apiserver_shoot_kubeconfig_refused_total", invalid...)
 
 	_, err := shoots.CreateAdminKubeconfigRequest(ctx, "metered", adminRequest(nil), metav1.CreateOptions{})
 	require.NoError(t, err)
@@ -61,11 +59,11 @@ func TestKubeconfigMetrics(t *testing.T) {
 	_, err = shoots.CreateAdminKubeconfigRequest(ctx, "metered", adminRequest(&short), metav1.CreateOptions{})
 	require.Error(t, err)
 
-	assert.Equal(t, issuedBefore+1, counter(t, s, "garden_apiserver_shoot_kubeconfig_issued_total", issued))
-	assert.Equal(t, missingBefore+1, counter(t, s, "garden_apiserver_shoot_kubeconfig_refused_total", missing))
-	assert.Equal(t, invalidBefore+1, counter(t, s, "garden_apiserver_shoot_kubeconfig_refused_total", invalid))
+	assert.Equal(t, issuedBefore+1, s.Metric(t, "garden_apiserver_shoot_kubeconfig_issued_total", issued...))
+	assert.Equal(t, missingBefore+1, s.Metric(t, "garden_apiserver_shoot_kubeconfig_refused_total", missing...))
+	assert.Equal(t, invalidBefore+1, s.Metric(t, "garden_apiserver_shoot_kubeconfig_refused_total", invalid...))
 	// The histogram has observed at least the issuance above.
-	assert.GreaterOrEqual(t, counter(t, s, "garden_apiserver_shoot_kubeconfig_issuance_duration_seconds_count", map[string]string{"kind": "admin"}), 1.0)
+	assert.GreaterOrEqual(t, s.Metric(t, "garden_apiserver_shoot_kubeconfig_issuance_duration_seconds_count", `kind="admin"`), 1.0)
 }
 
 // TestKubeconfigCACacheFollowsDeletion: a deleted and recreated client CA is never served from
@@ -87,23 +85,4 @@ func TestKubeconfigCACacheFollowsDeletion(t *testing.T) {
 	require.NoError(t, err, "issuance keeps working after the client CA was deleted")
 	_, err = shoots.CreateAdminKubeconfigRequest(ctx, "recreated", adminRequest(nil), metav1.CreateOptions{})
 	assert.Contains(t, err.Error(), ns+"/recreated.ca-client")
-}
-
-func counter(t *testing.T, s *framework.Server, name string, labels map[string]string) float64 {
-	t.Helper()
-	raw, err := s.Client.CoreV1beta1().RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
-	require.NoError(t, err)
-	ms := testutil.NewMetrics()
-	require.NoError(t, testutil.ParseMetrics(string(raw), &ms))
-	var sum float64
-	for _, sample := range ms[name] {
-		match := true
-		for k, v := range labels {
-			match = match && string(sample.Metric[model.LabelName(k)]) == v
-		}
-		if match {
-			sum += float64(sample.Value)
-		}
-	}
-	return sum
 }

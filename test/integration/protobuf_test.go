@@ -288,7 +288,7 @@ func TestProtobufUpgradeFromJSON(t *testing.T) {
 	createShoots(t, old, "u", nShoots, "MARKER-upgrade")
 	waitMigrated(t, old, hash, 30*time.Second)
 	// Metrics are process-wide: earlier tests' servers counted too.
-	shootsMigratedBefore := metricValue(t, old, "garden_apiserver_encryption_migration_objects_migrated_total", shootsRes)
+	shootsMigratedBefore := metricValue(t, old, "garden_apiserver_encryption_migration_objects_migrated_total", `resource="`+shootsRes+`"`)
 	old.Stop()
 	secretsGR, shootsGR := corev1beta1.Resource("internalsecrets"), corev1beta1.Resource("shoots")
 	requireFormat(t, decryptedValues(t, e, secretsPrefix, secretsGR), runtime.ContentTypeJSON)
@@ -324,7 +324,7 @@ func TestProtobufUpgradeFromJSON(t *testing.T) {
 	assert.Equal(t, map[string]int{pbType: nShoots}, shoots.StoredAs)
 	assert.GreaterOrEqual(t, secrets.Migrated, int64(cold), "the controller converted the cold objects")
 	assert.EqualValues(t, nShoots, shoots.Migrated)
-	assert.EqualValues(t, nShoots, metricValue(t, s, "garden_apiserver_encryption_migration_objects_migrated_total", shootsRes)-shootsMigratedBefore)
+	assert.EqualValues(t, nShoots, metricValue(t, s, "garden_apiserver_encryption_migration_objects_migrated_total", `resource="`+shootsRes+`"`)-shootsMigratedBefore)
 
 	requireFormat(t, decryptedValues(t, e, secretsPrefix, secretsGR), pbType)
 	requireFormat(t, decryptedValues(t, e, shootsPrefix, shootsGR), pbType)
