@@ -55,6 +55,7 @@ var (
 	ready      = flag.Bool("ready", false, "only check /readyz with the kubeconfig's identity and exit")
 	noHeader   = flag.Bool("no-header", false, "omit the table header")
 	prefix     = flag.String("namespace-prefix", "perf", "prefix of the namespaces used")
+	mediaType  = flag.String("content-type", "", "media type of requests and responses (default: the clientset's, protobuf)")
 
 	// -compare: the side-by-side run (compare*.go, memory.go).
 	compare         = flag.Bool("compare", false, "start etcd, kube-apiserver and garden-apiserver and compare them side by side (no -kubeconfig)")
@@ -104,6 +105,9 @@ func run() error {
 	}
 	cfg.RateLimiter = flowcontrol.NewFakeAlwaysRateLimiter()
 	cfg.Timeout = 30 * time.Second
+	if *mediaType != "" {
+		cfg.ContentType, cfg.AcceptContentTypes = *mediaType, *mediaType
+	}
 	c, err := versioned.NewForConfig(cfg)
 	if err != nil {
 		return err
