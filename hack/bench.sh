@@ -228,7 +228,9 @@ every round, so a burst of background load does not land on one target only. Cre
 objects, get rows read them back (resourceVersion unset: a quorum read from etcd on every server).
 Lists are of 500 objects, one client, the body read (and gunzipped) but not decoded, once as
 client-go asks by default (\`Accept-Encoding: gzip\`: the servers compress responses over 128 KiB)
-and once without gzip. Client, etcd and both servers share the $(nproc) cores; another engineer's
+and once without gzip; one more list row ("decoded") is what a client sees with client-go's defaults
+(gzip, the body decoded): typed clientsets for InternalSecrets and Secrets (JSON for the JSON
+targets, protobuf for their twins), the dynamic client for CRD objects. Client, etcd and both servers share the $(nproc) cores; another engineer's
 test suites were running at the same time. \`PPROF_DIR=dir make bench\` keeps CPU profiles of the
 servers (first slice of each row; the aggregated rows profile kube-apiserver). "Server CPU ms/op"
 is the CPU time (user and system, from \`/proc/PID/stat\`) of the server processes a target's

@@ -36,14 +36,16 @@ type target struct {
 	dyn        dynamic.Interface
 	http       *http.Client
 	host       string
+	kubeconfig string
 	servers    []*proc // whose CPU time a request of this target costs
 
 	// create and get one object in ns; the dynamic client (JSON) unless a typed protobuf
 	// client replaces them (compare_proto.go).
 	create, get func(ctx context.Context, name string) error
-	accept      string // of the list requests
-	listNS      string // namespace of the list fixture
-	proto       bool   // shares its list fixture with the JSON target of the same objects
+	list        func(ctx context.Context) (int, error) // the list fixture from the watch cache, decoded
+	accept      string                                 // of the list requests
+	listNS      string                                 // namespace of the list fixture
+	proto       bool                                   // shares its list fixture with the JSON target of the same objects
 }
 
 var (
@@ -109,7 +111,7 @@ func newTarget(label, kubeconfigPath string, gvr schema.GroupVersionResource, ki
 		return nil, err
 	}
 	t := &target{label: label, gvr: gvr, apiVersion: gvr.GroupVersion().String(), kind: kind, ns: ns,
-		dyn: dyn, http: hc, host: cfg.Host, accept: "application/json", listNS: ns + "-list"}
+		dyn: dyn, http: hc, host: cfg.Host, kubeconfig: kubeconfigPath, accept: "application/json", listNS: ns + "-list"}
 	t.create = func(ctx context.Context, name string) error {
 		_, err := dyn.Resource(gvr).Namespace(t.ns).Create(ctx, t.object(name), metav1.CreateOptions{})
 		return err
@@ -117,6 +119,13 @@ func newTarget(label, kubeconfigPath string, gvr schema.GroupVersionResource, ki
 	t.get = func(ctx context.Context, name string) error {
 		_, err := dyn.Resource(gvr).Namespace(t.ns).Get(ctx, name, metav1.GetOptions{})
 		return err
+	}
+	t.list = func(ctx context.Context) (int, error) {
+		l, err := dyn.Resource(gvr).Namespace(t.listNS).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+		if err != nil {
+			return 0, err
+		}
+		return len(l.Items), nil
 	}
 	return t, nil
 }
@@ -219,6 +228,9 @@ func runCompare(ctx context.Context) error {
 		}
 		tg.servers = t.servers
 		targets = append(targets, tg)
+	}
+	if err := typedLists(targets); err != nil {
+		return err
 	}
 	pb, err := protoTargets(e, targets[0], targets[1])
 	if err != nil {
@@ -466,5 +478,15 @@ func listRows(ctx context.Context, targets []*target) ([]row, error) {
 			}
 		})...)
 	}
-	return rows, nil
+	// As a client sees it: client-go's defaults (gzip), the body decoded.
+	label := fmt.Sprintf("list %d (resourceVersion=0, decoded)", *listSize)
+	return append(rows, inTurns(ctx, targets, label, 1, func(_ int, t *target) func(w, k int) error {
+		return func(_, _ int) error {
+			n, err := t.list(ctx)
+			if err == nil && n != *listSize {
+				err = fmt.Errorf("listed %d items, want %d", n, *listSize)
+			}
+			return err
+		}
+	})...), nil
 }

@@ -44,6 +44,7 @@ func protoTargets(e *env, direct, secrets *target) ([]*target, error) {
 		_, err := oc.CoreV1beta1().InternalSecrets(ours.ns).Get(ctx, name, metav1.GetOptions{})
 		return err
 	}
+	ours.list = listInternalSecrets(oc, ours)
 
 	theirs, err := protoTwin(secrets, tSecretsPB, e.path("admin.kubeconfig"), "bench-secrets-pb")
 	if err != nil {
@@ -65,7 +66,56 @@ func protoTargets(e *env, direct, secrets *target) ([]*target, error) {
 		_, err := kc.CoreV1().Secrets(theirs.ns).Get(ctx, name, metav1.GetOptions{})
 		return err
 	}
+	theirs.list = listSecrets(kc, theirs)
 	return []*target{ours, theirs}, nil
+}
+
+// typedLists makes the decoded lists of the JSON targets with a typed client where there is one
+// (InternalSecrets, Secrets), with JSON: the same decoding as the protobuf twins but for the format.
+// CRD objects have only the dynamic client.
+func typedLists(targets []*target) error {
+	for _, t := range targets {
+		cfg, err := restConfig(t.kubeconfig)
+		if err != nil {
+			return err
+		}
+		cfg.ContentType, cfg.AcceptContentTypes = runtime.ContentTypeJSON, runtime.ContentTypeJSON
+		switch t.gvr {
+		case gvrInternal:
+			c, err := versioned.NewForConfig(cfg)
+			if err != nil {
+				return err
+			}
+			t.list = listInternalSecrets(c, t)
+		case gvrSecret:
+			c, err := kubernetes.NewForConfig(cfg)
+			if err != nil {
+				return err
+			}
+			t.list = listSecrets(c, t)
+		}
+	}
+	return nil
+}
+
+func listInternalSecrets(c versioned.Interface, t *target) func(ctx context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		l, err := c.CoreV1beta1().InternalSecrets(t.listNS).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+		if err != nil {
+			return 0, err
+		}
+		return len(l.Items), nil
+	}
+}
+
+func listSecrets(c kubernetes.Interface, t *target) func(ctx context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		l, err := c.CoreV1().Secrets(t.listNS).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+		if err != nil {
+			return 0, err
+		}
+		return len(l.Items), nil
+	}
 }
 
 func protoTwin(of *target, label, kubeconfigPath, ns string) (*target, error) {

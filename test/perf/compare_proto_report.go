@@ -12,8 +12,9 @@ import (
 // and create at the largest concurrency.
 func (o *compareOut) protoVerdicts(conc []int) {
 	for _, gz := range []struct{ label, note string }{
-		{"list %d (resourceVersion=0)", "gzip, client-go's default"},
-		{"list %d (resourceVersion=0, no gzip)", "no gzip"},
+		{"list %d (resourceVersion=0, decoded)", "decoded by typed clients, gzip"},
+		{"list %d (resourceVersion=0)", "body not decoded, gzip"},
+		{"list %d (resourceVersion=0, no gzip)", "body not decoded, no gzip"},
 	} {
 		op := fmt.Sprintf(gz.label, *listSize)
 		pb := o.find(op, tDirectPB, 1)

@@ -368,7 +368,12 @@ func lists(ctx context.Context, c versioned.Interface, ns string) ([]result, err
 	} {
 		label := strings.Replace(rv.label, "500", strconv.Itoa(*listSize), 1)
 		r := workers(label, 1, *duration, func(_, _ int) error {
-			req := c.CoreV1beta1().RESTClient().Get().Namespace(ns).Resource("internalsecrets")
+			// The media type the decoded rows above received.
+			accept := "application/vnd.kubernetes.protobuf"
+			if *mediaType != "" {
+				accept = *mediaType
+			}
+			req := c.CoreV1beta1().RESTClient().Get().Namespace(ns).Resource("internalsecrets").SetHeader("Accept", accept)
 			if rv.rv != "" {
 				req = req.Param("resourceVersion", rv.rv)
 			}
