@@ -36,7 +36,16 @@ type target struct {
 	dyn        dynamic.Interface
 	http       *http.Client
 	host       string
+	kubeconfig string
 	servers    []*proc // whose CPU time a request of this target costs
+
+	// create and get one object in ns; the dynamic client (JSON) unless a typed protobuf
+	// client replaces them (compare_proto.go).
+	create, get func(ctx context.Context, name string) error
+	list        func(ctx context.Context) (int, error) // the list fixture from the watch cache, decoded
+	accept      string                                 // of the list requests
+	listNS      string                                 // namespace of the list fixture
+	proto       bool                                   // shares its list fixture with the JSON target of the same objects
 }
 
 var (
@@ -101,8 +110,24 @@ func newTarget(label, kubeconfigPath string, gvr schema.GroupVersionResource, ki
 	if err != nil {
 		return nil, err
 	}
-	return &target{label: label, gvr: gvr, apiVersion: gvr.GroupVersion().String(), kind: kind, ns: ns,
-		dyn: dyn, http: hc, host: cfg.Host}, nil
+	t := &target{label: label, gvr: gvr, apiVersion: gvr.GroupVersion().String(), kind: kind, ns: ns,
+		dyn: dyn, http: hc, host: cfg.Host, kubeconfig: kubeconfigPath, accept: "application/json", listNS: ns + "-list"}
+	t.create = func(ctx context.Context, name string) error {
+		_, err := dyn.Resource(gvr).Namespace(t.ns).Create(ctx, t.object(name), metav1.CreateOptions{})
+		return err
+	}
+	t.get = func(ctx context.Context, name string) error {
+		_, err := dyn.Resource(gvr).Namespace(t.ns).Get(ctx, name, metav1.GetOptions{})
+		return err
+	}
+	t.list = func(ctx context.Context) (int, error) {
+		l, err := dyn.Resource(gvr).Namespace(t.listNS).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+		if err != nil {
+			return 0, err
+		}
+		return len(l.Items), nil
+	}
+	return t, nil
 }
 
 func createJSON(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersionResource, ns, js string) error {
@@ -163,7 +188,7 @@ func runCompare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	nss := []string{"bench-ours", "bench-agg", "bench-secrets", "bench-crd", "bench-mem"}
+	nss := []string{"bench-ours", "bench-agg", "bench-secrets", "bench-crd", "bench-mem", "bench-mem-json", "bench-ours-pb", "bench-secrets-pb"}
 	for _, ns := range nss {
 		for _, suffix := range []string{"", "-list"} {
 			js := fmt.Sprintf(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":%q}}`, ns+suffix)
@@ -202,14 +227,24 @@ func runCompare(ctx context.Context) error {
 			return err
 		}
 		tg.servers = t.servers
+		targets = append(targets, tg)
+	}
+	if err := typedLists(targets); err != nil {
+		return err
+	}
+	pb, err := protoTargets(e, targets[0], targets[1])
+	if err != nil {
+		return err
+	}
+	targets = append(targets, pb...)
+	for _, tg := range targets {
 		// The CRD's and the APIService's handlers appear a little after creation.
-		if err := poll(ctx, 60*time.Second, "first create of "+t.label, func() (bool, error) {
-			_, err := tg.dyn.Resource(tg.gvr).Namespace(tg.ns).Create(ctx, tg.object("warmup"), metav1.CreateOptions{})
+		if err := poll(ctx, 60*time.Second, "first create of "+tg.label, func() (bool, error) {
+			err := tg.create(ctx, "warmup")
 			return err == nil, err
 		}); err != nil {
 			return fail(err)
 		}
-		targets = append(targets, tg)
 	}
 
 	out := &compareOut{}
@@ -228,6 +263,7 @@ func runCompare(ctx context.Context) error {
 	}
 	out.rows = append(out.rows, lrows...)
 	out.compareVerdicts(conc)
+	out.protoVerdicts(conc)
 
 	garden.Stop()
 	if *memObjects != "" {
@@ -356,10 +392,9 @@ func crudRows(ctx context.Context, targets []*target, n int) []row {
 		owned[i] = make([][]string, n)
 	}
 	rows := inTurns(ctx, targets, "create", n, func(i int, t *target) func(w, k int) error {
-		api := t.dyn.Resource(t.gvr).Namespace(t.ns)
 		return func(w, k int) error {
 			name := fmt.Sprintf("c%d-%d", n, seq.Add(1))
-			_, err := api.Create(ctx, t.object(name), metav1.CreateOptions{})
+			err := t.create(ctx, name)
 			if err == nil {
 				owned[i][w] = append(owned[i][w], name)
 			}
@@ -367,13 +402,11 @@ func crudRows(ctx context.Context, targets []*target, n int) []row {
 		}
 	})
 	return append(rows, inTurns(ctx, targets, "get", n, func(i int, t *target) func(w, k int) error {
-		api := t.dyn.Resource(t.gvr).Namespace(t.ns)
 		return func(w, k int) error {
 			if len(owned[i][w]) == 0 {
 				return errDone
 			}
-			_, err := api.Get(ctx, owned[i][w][k%len(owned[i][w])], metav1.GetOptions{})
-			return err
+			return t.get(ctx, owned[i][w][k%len(owned[i][w])])
 		}
 	})...)
 }
@@ -383,8 +416,11 @@ func crudRows(ctx context.Context, targets []*target, n int) []row {
 // section.
 func listRows(ctx context.Context, targets []*target) ([]row, error) {
 	for _, t := range targets {
+		if t.proto {
+			continue // lists the fixture of the JSON target of the same objects
+		}
 		lt := *t
-		lt.ns = t.ns + "-list"
+		lt.ns = t.listNS
 		api := t.dyn.Resource(t.gvr).Namespace(lt.ns)
 		r := workers("fixture", 16, time.Minute, func(w, k int) error {
 			i := k*16 + w
@@ -408,13 +444,13 @@ func listRows(ctx context.Context, targets []*target) ([]row, error) {
 	} {
 		label := fmt.Sprintf(rv.label, *listSize)
 		rows = append(rows, inTurns(ctx, targets, label, 1, func(_ int, t *target) func(w, k int) error {
-			url := t.listURL(t.ns+"-list") + "?resourceVersion=" + rv.rv
+			url := t.listURL(t.listNS) + "?resourceVersion=" + rv.rv
 			if rv.rv == "" {
-				url = t.listURL(t.ns + "-list")
+				url = t.listURL(t.listNS)
 			}
 			return func(_, _ int) error {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-				req.Header.Set("Accept", "application/json")
+				req.Header.Set("Accept", t.accept)
 				// An explicit Accept-Encoding also turns off the transport's transparent gunzip,
 				// so decompress here as client-go would.
 				req.Header.Set("Accept-Encoding", rv.encoding)
@@ -435,9 +471,22 @@ func listRows(ctx context.Context, targets []*target) ([]row, error) {
 				if err == nil && (resp.StatusCode != http.StatusOK || nb < int64(*listSize)*1024) {
 					err = fmt.Errorf("list: %s, %d bytes", resp.Status, nb)
 				}
+				if ct := resp.Header.Get("Content-Type"); err == nil && !strings.HasPrefix(ct, t.accept) {
+					err = fmt.Errorf("list: asked for %s, got %s", t.accept, ct)
+				}
 				return err
 			}
 		})...)
 	}
-	return rows, nil
+	// As a client sees it: client-go's defaults (gzip), the body decoded.
+	label := fmt.Sprintf("list %d (resourceVersion=0, decoded)", *listSize)
+	return append(rows, inTurns(ctx, targets, label, 1, func(_ int, t *target) func(w, k int) error {
+		return func(_, _ int) error {
+			n, err := t.list(ctx)
+			if err == nil && n != *listSize {
+				err = fmt.Errorf("listed %d items, want %d", n, *listSize)
+			}
+			return err
+		}
+	})...), nil
 }

@@ -140,17 +140,18 @@ func (e *env) startKubeAPIServer(bin string) error {
 
 // startGarden starts our server in delegated mode (admin token kubeconfig for the cluster) and
 // returns it once /readyz answers.
-func (e *env) startGarden(bin, name, prefix string) (*proc, string, error) {
+func (e *env) startGarden(bin, name, prefix string, extra ...string) (*proc, string, error) {
 	port, err := procs.FreePort()
 	if err != nil {
 		return nil, "", err
 	}
 	kc := e.path("admin.kubeconfig")
-	p, err := e.run(name, bin, "--etcd-servers="+e.etcdURL, "--etcd-prefix="+prefix,
+	args := []string{"--etcd-servers=" + e.etcdURL, "--etcd-prefix=" + prefix,
 		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", port),
-		"--tls-cert-file="+e.path("garden-serving.crt"), "--tls-private-key-file="+e.path("garden-serving.key"),
-		"--kubeconfig="+kc, "--authentication-kubeconfig="+kc, "--authorization-kubeconfig="+kc,
-		"--state-dir="+e.path("state-"+name))
+		"--tls-cert-file=" + e.path("garden-serving.crt"), "--tls-private-key-file=" + e.path("garden-serving.key"),
+		"--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
+		"--state-dir=" + e.path("state-"+name)}
+	p, err := e.run(name, bin, append(args, extra...)...)
 	if err != nil {
 		return nil, "", err
 	}

@@ -102,7 +102,7 @@ func (o *compareOut) compareVerdicts(conc []int) {
 func (o *compareOut) memVerdict() {
 	var big *memRow
 	for i := range o.memRows {
-		if o.memRows[i].objects >= 100000 {
+		if o.memRows[i].objects >= 100000 && o.memRows[i].format == "protobuf" { // the default storage
 			big = &o.memRows[i]
 		}
 	}
@@ -115,7 +115,7 @@ func (o *compareOut) memVerdict() {
 	if mib >= 600 {
 		how = fmt.Sprintf(", %.0f%% over", (mib/600-1)*100)
 	}
-	o.verdicts = append(o.verdicts, fmt.Sprintf("| RSS at 100,000 x 1 KiB InternalSecrets < 600 MiB | %.0f MiB at %d objects%s | %s |",
+	o.verdicts = append(o.verdicts, fmt.Sprintf("| RSS at 100,000 x 1 KiB InternalSecrets < 600 MiB (protobuf storage) | %.0f MiB at %d objects%s | %s |",
 		mib, big.objects, how, verdict(mib < 600)))
 }
 
@@ -147,15 +147,17 @@ func (o *compareOut) print() {
 			o.findRow(r.op, tDirect, r.clients).cpuPerOp(), o.findRow(r.op, tSecrets, r.clients).cpuPerOp(),
 			o.findRow(r.op, tCRD, r.clients).cpuPerOp(), o.findRow(r.op, tAgg, r.clients).cpuPerOp())
 	}
+	o.printProtoRatios()
 	if len(o.memRows) > 0 {
 		o.memVerdict()
+		o.memProtoVerdicts()
 		fmt.Println()
 		fmt.Println("Memory and cold start of garden-apiserver alone (etcd is a separate process here), watch cache on, no encryption:")
 		fmt.Println()
-		fmt.Println("| stored 1 KiB InternalSecrets | new ones written into etcd in | start to /readyz 200 | start to watch cache initialized (initialization alone) | RSS once ready | Go heap in use |")
-		fmt.Println("|---:|---:|---:|---:|---:|---:|")
+		fmt.Println("| storage | bytes per object in etcd | stored 1 KiB InternalSecrets | new ones written into etcd in | start to /readyz 200 | start to watch cache initialized (initialization alone) | RSS once ready | Go heap in use |")
+		fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
 		for _, m := range o.memRows {
-			fmt.Printf("| %d | %s | %s | %s (%s) | %.0f MiB | %.0f MiB |\n", m.objects, m.load.Round(100*time.Millisecond),
+			fmt.Printf("| %s | %d | %d | %s | %s | %s (%s) | %.0f MiB | %.0f MiB |\n", m.format, m.storedBytes, m.objects, m.load.Round(100*time.Millisecond),
 				m.readyz.Round(10*time.Millisecond), m.cacheReady.Round(10*time.Millisecond), m.cacheInit.Round(10*time.Millisecond),
 				float64(m.rssKiB)/1024, float64(m.heapBytes)/(1<<20))
 		}

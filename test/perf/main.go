@@ -55,6 +55,7 @@ var (
 	ready      = flag.Bool("ready", false, "only check /readyz with the kubeconfig's identity and exit")
 	noHeader   = flag.Bool("no-header", false, "omit the table header")
 	prefix     = flag.String("namespace-prefix", "perf", "prefix of the namespaces used")
+	mediaType  = flag.String("content-type", "", "media type of requests and responses (default: the clientset's, protobuf)")
 
 	// -compare: the side-by-side run (compare*.go, memory.go).
 	compare         = flag.Bool("compare", false, "start etcd, kube-apiserver and garden-apiserver and compare them side by side (no -kubeconfig)")
@@ -104,6 +105,9 @@ func run() error {
 	}
 	cfg.RateLimiter = flowcontrol.NewFakeAlwaysRateLimiter()
 	cfg.Timeout = 30 * time.Second
+	if *mediaType != "" {
+		cfg.ContentType, cfg.AcceptContentTypes = *mediaType, *mediaType
+	}
 	c, err := versioned.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -364,7 +368,12 @@ func lists(ctx context.Context, c versioned.Interface, ns string) ([]result, err
 	} {
 		label := strings.Replace(rv.label, "500", strconv.Itoa(*listSize), 1)
 		r := workers(label, 1, *duration, func(_, _ int) error {
-			req := c.CoreV1beta1().RESTClient().Get().Namespace(ns).Resource("internalsecrets")
+			// The media type the decoded rows above received.
+			accept := "application/vnd.kubernetes.protobuf"
+			if *mediaType != "" {
+				accept = *mediaType
+			}
+			req := c.CoreV1beta1().RESTClient().Get().Namespace(ns).Resource("internalsecrets").SetHeader("Accept", accept)
 			if rv.rv != "" {
 				req = req.Param("resourceVersion", rv.rv)
 			}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 
@@ -22,90 +21,121 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/test/fixture"
 )
 
-// A prefix of its own, so the counts are exact and the comparison's objects are not included.
-const memPrefix = "/registry-bench-mem"
+// Each storage format gets a prefix of its own, so the counts are exact and the comparison's
+// objects are not included.
+type memFormat struct {
+	label, mediaType, prefix, ns string
+
+	// Filled in by prepare: the template the server stored, and how it is encoded.
+	tmpl        corev1beta1.InternalSecret
+	codec       storedCodec
+	keyPrefix   string
+	storedBytes int
+	stored      int
+}
+
+func memFormats() []*memFormat {
+	return []*memFormat{
+		{label: "protobuf", mediaType: "application/vnd.kubernetes.protobuf", prefix: "/registry-bench-mem", ns: "bench-mem"},
+		{label: "JSON", mediaType: "application/json", prefix: "/registry-bench-mem-json", ns: "bench-mem-json"},
+	}
+}
 
 type memRow struct {
-	objects    int64
-	load       time.Duration
-	readyz     time.Duration
-	cacheReady time.Duration
-	cacheInit  time.Duration // as the server measured it
-	rssKiB     int64
-	heapBytes  int64
+	format      string
+	storedBytes int // of one 1 KiB InternalSecret, read raw from etcd
+	objects     int64
+	load        time.Duration
+	readyz      time.Duration
+	cacheReady  time.Duration
+	cacheInit   time.Duration // as the server measured it
+	rssKiB      int64
+	heapBytes   int64
 }
 
 // memory stores growing numbers of 1 KiB InternalSecrets and measures, for each, a cold start of
-// our server (process start to /readyz, and to the first list served by the watch cache) and its
-// RSS once ready. The objects are written straight into etcd while the server is stopped: the
-// clones are byte for byte what the server stores (checked on a template it wrote itself).
+// our server (process start to /readyz, and to the watch cache initialized) and its RSS once
+// ready, once with each storage format, the formats in turn at every count. The objects are
+// written straight into etcd while the server is stopped: the clones are byte for byte what the
+// server stores (checked on a template it wrote itself).
 func (e *env) memory(ctx context.Context, out *compareOut) error {
 	counts, err := parseInts(*memObjects)
 	if err != nil {
 		return err
 	}
-	p, _, err := e.startGarden(*serverBin, "garden-mem", memPrefix)
-	if err != nil {
-		return err
-	}
-	t, err := newTarget("mem", e.path("garden-mem.kubeconfig"), gvrInternal, "InternalSecret", "bench-mem")
-	if err != nil {
-		return err
-	}
-	if _, err := t.dyn.Resource(gvrInternal).Namespace(t.ns).Create(ctx, t.object("tmpl"), metav1.CreateOptions{}); err != nil {
-		return err
-	}
-	p.Stop()
-
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.etcdURL}, DialTimeout: 5 * time.Second})
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
-	resp, err := cli.Get(ctx, memPrefix+"/", clientv3.WithPrefix())
+	formats := memFormats()
+	for _, f := range formats {
+		if err := e.prepare(ctx, cli, f); err != nil {
+			return fmt.Errorf("%s storage: %w", f.label, err)
+		}
+	}
+	for _, n := range counts {
+		for _, f := range formats {
+			start := time.Now()
+			if err := putClones(ctx, cli, f.keyPrefix, f.codec, &f.tmpl, f.stored, n); err != nil {
+				return err
+			}
+			r := memRow{format: f.label, storedBytes: f.storedBytes, load: time.Since(start)}
+			f.stored = max(f.stored, n)
+			cnt, err := cli.Get(ctx, f.keyPrefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+			if err != nil {
+				return err
+			}
+			r.objects = cnt.Count
+			if err := e.coldStart(ctx, f, &r); err != nil {
+				return err
+			}
+			out.memRows = append(out.memRows, r)
+		}
+	}
+	return nil
+}
+
+func (f *memFormat) args() []string { return []string{"--storage-media-type=" + f.mediaType} }
+
+// prepare has the server create one InternalSecret through the API with f's storage format,
+// stops it, and reads the stored value back from etcd as the template of the clones.
+func (e *env) prepare(ctx context.Context, cli *clientv3.Client, f *memFormat) error {
+	p, _, err := e.startGarden(*serverBin, "garden-mem", f.prefix, f.args()...)
 	if err != nil {
 		return err
 	}
-	var key string
-	var tmpl corev1beta1.InternalSecret
-	var codec storedCodec
+	t, err := newTarget("mem", e.path("garden-mem.kubeconfig"), gvrInternal, "InternalSecret", f.ns)
+	if err != nil {
+		return err
+	}
+	if err := t.create(ctx, "tmpl"); err != nil {
+		return err
+	}
+	p.Stop()
+	resp, err := cli.Get(ctx, f.prefix+"/", clientv3.WithPrefix())
+	if err != nil {
+		return err
+	}
 	for _, kv := range resp.Kvs {
-		if !strings.HasSuffix(string(kv.Key), "/bench-mem/tmpl") {
+		if !strings.HasSuffix(string(kv.Key), "/"+f.ns+"/tmpl") {
 			continue
 		}
-		key = string(kv.Key)
-		codec = storedCodecFor(kv.Value)
-		if err := codec.decode(kv.Value, &tmpl); err != nil {
+		f.keyPrefix = strings.TrimSuffix(string(kv.Key), "tmpl")
+		f.codec = storedCodecFor(kv.Value)
+		if f.codec.protobuf != (f.mediaType != "application/json") {
+			return fmt.Errorf("stored value is not %s", f.mediaType)
+		}
+		if err := f.codec.decode(kv.Value, &f.tmpl); err != nil {
 			return fmt.Errorf("stored template is not plain protobuf or JSON (encrypted?): %w", err)
 		}
-		if again, err := codec.encode(&tmpl); err != nil || !bytes.Equal(again, kv.Value) {
+		if again, err := f.codec.encode(&f.tmpl); err != nil || !bytes.Equal(again, kv.Value) {
 			return fmt.Errorf("re-encoding the stored template does not give the stored bytes (%s)", fmt.Sprint(err))
 		}
+		f.storedBytes, f.stored = len(kv.Value), 1
+		return nil
 	}
-	if key == "" {
-		return fmt.Errorf("template not found under %s", memPrefix)
-	}
-	keyPrefix := strings.TrimSuffix(key, "tmpl")
-
-	stored := 1
-	for _, n := range counts {
-		start := time.Now()
-		if err := putClones(ctx, cli, keyPrefix, codec, &tmpl, stored, n); err != nil {
-			return err
-		}
-		r := memRow{load: time.Since(start)}
-		stored = max(stored, n)
-		cnt, err := cli.Get(ctx, keyPrefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
-		if err != nil {
-			return err
-		}
-		r.objects = cnt.Count
-		if err := e.coldStart(ctx, &r); err != nil {
-			return err
-		}
-		out.memRows = append(out.memRows, r)
-	}
-	return nil
+	return fmt.Errorf("template not found under %s", f.prefix)
 }
 
 // putClones writes clones m-from..m-(to-1) of tmpl (new name, uid and random data) in
@@ -164,15 +194,15 @@ feed:
 }
 
 // coldStart starts the server on the stored objects and fills in the timings and memory.
-func (e *env) coldStart(ctx context.Context, r *memRow) error {
-	p, _, err := e.startGarden(*serverBin, "garden-mem", memPrefix)
+func (e *env) coldStart(ctx context.Context, f *memFormat, r *memRow) error {
+	p, _, err := e.startGarden(*serverBin, "garden-mem", f.prefix, f.args()...)
 	if err != nil {
 		return err
 	}
 	defer p.Stop()
 	r.readyz = time.Since(p.Started) // startGarden returns as soon as /readyz answers 200 (50 ms polls)
 	// A new port on every start: a new client.
-	t, err := newTarget("mem", e.path("garden-mem.kubeconfig"), gvrInternal, "InternalSecret", "bench-mem")
+	t, err := newTarget("mem", e.path("garden-mem.kubeconfig"), gvrInternal, "InternalSecret", f.ns)
 	if err != nil {
 		return err
 	}
