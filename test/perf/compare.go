@@ -147,42 +147,76 @@ func runCompare(ctx context.Context) error {
 		return err
 	}
 	e := &env{dir: dir, procs: &procs.Group{Dir: dir}}
-	// On SIGINT/SIGTERM stop the servers before exiting (deferred calls would not run).
+	defer e.cleanUpOnExit()()
+	if err := e.startCluster(ctx); err != nil {
+		return e.fail(err)
+	}
+	garden, targets, err := e.startTargets(ctx)
+	if err != nil {
+		return e.fail(err)
+	}
+	out, err := measure(ctx, targets)
+	if err != nil {
+		return e.fail(err)
+	}
+	garden.Stop()
+	if *memObjects != "" {
+		step("memory and cold start")
+		if err := e.memory(ctx, out); err != nil {
+			return e.fail(err)
+		}
+	}
+	out.print()
+	if *verdictFile != "" {
+		return os.WriteFile(*verdictFile, []byte(strings.Join(out.verdicts, "\n")+"\n"), 0o644)
+	}
+	return nil
+}
+
+// cleanUpOnExit stops the servers and removes the work directory (unless -keep), also on
+// SIGINT/SIGTERM, where deferred calls would not run. Call it deferred.
+func (e *env) cleanUpOnExit() func() {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		<-sigs
 		e.teardown()
-		_ = os.RemoveAll(dir)
+		_ = os.RemoveAll(e.dir)
 		os.Exit(1)
 	}()
-	defer func() {
+	return func() {
 		e.teardown()
 		if *keepDir {
-			fmt.Fprintln(os.Stderr, "perf: logs kept in", dir)
+			fmt.Fprintln(os.Stderr, "perf: logs kept in", e.dir)
 		} else {
-			_ = os.RemoveAll(dir)
+			_ = os.RemoveAll(e.dir)
 		}
-	}()
-	fail := func(err error) error {
-		for _, n := range []string{"etcd", "kube-apiserver", "garden", "garden-mem"} {
-			if _, serr := os.Stat(e.path(n + ".log")); serr == nil {
-				fmt.Fprintf(os.Stderr, "----- %s.log -----\n%s\n", n, procs.Tail(e.path(n+".log"), 20))
-			}
-		}
-		return err
 	}
-	step := func(s string) { fmt.Fprintf(os.Stderr, "perf: %s %s\n", time.Now().UTC().Format("15:04:05"), s) }
+}
 
+// fail prints the tails of the servers' logs and returns err.
+func (e *env) fail(err error) error {
+	for _, n := range []string{"etcd", "kube-apiserver", "garden", "garden-mem"} {
+		if _, serr := os.Stat(e.path(n + ".log")); serr == nil {
+			fmt.Fprintf(os.Stderr, "----- %s.log -----\n%s\n", n, procs.Tail(e.path(n+".log"), 20))
+		}
+	}
+	return err
+}
+
+func step(s string) { fmt.Fprintf(os.Stderr, "perf: %s %s\n", time.Now().UTC().Format("15:04:05"), s) }
+
+// startCluster starts etcd and kube-apiserver and creates the namespaces and the CRD.
+func (e *env) startCluster(ctx context.Context) error {
 	step("certificates, etcd, kube-apiserver")
 	if err := e.certificates(); err != nil {
 		return err
 	}
 	if err := e.startEtcd(filepath.Join(*toolsDir, "etcd")); err != nil {
-		return fail(err)
+		return err
 	}
 	if err := e.startKubeAPIServer(filepath.Join(*toolsDir, "kube-apiserver")); err != nil {
-		return fail(err)
+		return err
 	}
 	admin, err := newTarget("admin", e.path("admin.kubeconfig"), gvrSecret, "Secret", "")
 	if err != nil {
@@ -193,23 +227,31 @@ func runCompare(ctx context.Context) error {
 		for _, suffix := range []string{"", "-list"} {
 			js := fmt.Sprintf(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":%q}}`, ns+suffix)
 			if err := createJSON(ctx, admin.dyn, gvrNamespace, "", js); err != nil {
-				return fail(fmt.Errorf("namespace: %w", err))
+				return fmt.Errorf("namespace: %w", err)
 			}
 		}
 	}
 	if err := createJSON(ctx, admin.dyn, gvrCRD, "", benchCRD); err != nil {
-		return fail(fmt.Errorf("CRD: %w", err))
+		return fmt.Errorf("CRD: %w", err)
 	}
+	return nil
+}
 
+// startTargets starts our server in delegated mode behind its APIService and returns the
+// targets measured side by side, each warmed up with one create.
+func (e *env) startTargets(ctx context.Context) (*proc, []*target, error) {
 	step("garden-apiserver (delegated mode) and its APIService")
 	garden, gardenURL, err := e.startGarden(*serverBin, "garden", "/registry-gardener")
 	if err != nil {
-		return fail(err)
+		return nil, nil, err
+	}
+	admin, err := newTarget("admin", e.path("admin.kubeconfig"), gvrSecret, "Secret", "")
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := e.routeAPIService(ctx, admin.dyn, gardenURL); err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
-
 	targets := []*target{}
 	for _, t := range []struct {
 		label, kc string
@@ -224,33 +266,42 @@ func runCompare(ctx context.Context) error {
 	} {
 		tg, err := newTarget(t.label, t.kc, t.gvr, t.kind, t.ns)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		tg.servers = t.servers
 		targets = append(targets, tg)
 	}
 	if err := typedLists(targets); err != nil {
-		return err
+		return nil, nil, err
 	}
 	pb, err := protoTargets(e, targets[0], targets[1])
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	targets = append(targets, pb...)
+	return garden, targets, warmUp(ctx, targets)
+}
+
+// warmUp creates one object per target: the CRD's and the APIService's handlers appear a little
+// after creation.
+func warmUp(ctx context.Context, targets []*target) error {
 	for _, tg := range targets {
-		// The CRD's and the APIService's handlers appear a little after creation.
 		if err := poll(ctx, 60*time.Second, "first create of "+tg.label, func() (bool, error) {
 			err := tg.create(ctx, "warmup")
 			return err == nil, err
 		}); err != nil {
-			return fail(err)
+			return err
 		}
 	}
+	return nil
+}
 
+// measure runs the create/get rows at each concurrency and the list rows, with their verdicts.
+func measure(ctx context.Context, targets []*target) (*compareOut, error) {
 	out := &compareOut{}
 	conc, err := parseInts(*clients)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, n := range conc {
 		step(fmt.Sprintf("create/get, %d clients", n))
@@ -259,24 +310,12 @@ func runCompare(ctx context.Context) error {
 	step("lists")
 	lrows, err := listRows(ctx, targets)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	out.rows = append(out.rows, lrows...)
 	out.compareVerdicts(conc)
 	out.protoVerdicts(conc)
-
-	garden.Stop()
-	if *memObjects != "" {
-		step("memory and cold start")
-		if err := e.memory(ctx, out); err != nil {
-			return fail(err)
-		}
-	}
-	out.print()
-	if *verdictFile != "" {
-		return os.WriteFile(*verdictFile, []byte(strings.Join(out.verdicts, "\n")+"\n"), 0o644)
-	}
-	return nil
+	return out, nil
 }
 
 // routeAPIService points v1beta1.core.gardener.cloud at our server through an ExternalName
