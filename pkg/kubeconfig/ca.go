@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,7 +52,14 @@ func (i *Issuer) clientCA(ctx context.Context, namespace, name string) (*pki.CA,
 	// The version covers content too, so a recreated secret with a reset counter cannot hit a stale entry.
 	version := secret.ResourceVersion + "/" + string(secret.UID) + "/" + fingerprint(secret.Data[CACertKey], secret.Data[CAKeyKey])
 	if v, ok := i.cas.Get(key); ok && v.(cachedCA).version == version {
-		return v.(cachedCA).ca, "", nil
+		ca := v.(cachedCA).ca
+		// ParseCA checked the validity when the entry was made; a CA can expire while cached.
+		if time.Now().After(ca.Cert.NotAfter) {
+			i.cas.Remove(key)
+			return nil, ReasonCAUnusable, apierrors.NewInternalError(fmt.Errorf("cannot use the client CA in InternalSecret %s/%s: the CA certificate %q expired at %s",
+				namespace, name, ca.Cert.Subject.CommonName, ca.Cert.NotAfter.UTC().Format(time.RFC3339)))
+		}
+		return ca, "", nil
 	}
 	ca, err := pki.ParseCA(secret.Data[CACertKey], secret.Data[CAKeyKey])
 	if err != nil {

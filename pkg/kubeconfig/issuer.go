@@ -86,6 +86,10 @@ func (i *Issuer) issue(ctx context.Context, r Request) (*Result, string, error) 
 	}
 
 	granted := i.grant(r.Kind, r.ExpirationSeconds)
+	// The chain stops working when the CA expires: never report a later expiration.
+	if untilCA := time.Until(ca.Cert.NotAfter); untilCA < granted {
+		granted = untilCA
+	}
 	// Whole seconds, so the reported timestamp equals the certificate's NotAfter.
 	expiration := time.Now().Add(granted).Truncate(time.Second)
 	key, err := pki.NewKey(pki.KeyType(i.Options.KeyType))

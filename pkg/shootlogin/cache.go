@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,9 +25,11 @@ type Key struct {
 	Kind string
 }
 
-// gardenID is a short hash of the garden's server URL and the kubeconfig user entry.
-func gardenID(server, user string) string {
-	sum := sha256.Sum256([]byte(server + "\x00" + user))
+// gardenID is a short hash of the garden's server URL, the kubeconfig user entry and where that
+// entry comes from (kubeconfig file and context), so entries of the same name in two files or
+// contexts do not share a certificate.
+func gardenID(server, user string, source ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(append([]string{server, user}, source...), "\x00")))
 	return hex.EncodeToString(sum[:8])
 }
 

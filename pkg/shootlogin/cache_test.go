@@ -237,3 +237,16 @@ func TestHelperCredentialProcess(t *testing.T) {
 	}
 	_ = json.NewEncoder(os.Stdout).Encode(st)
 }
+
+func TestGardenIDSeparatesSources(t *testing.T) {
+	a := gardenID("https://garden.example.com", "garden", "/home/a/.kube/config", "ctx")
+	if b := gardenID("https://garden.example.com", "garden", "/home/a/other.kubeconfig", "ctx"); a == b {
+		t.Error("the same user entry name in two kubeconfig files shares a cache key")
+	}
+	if b := gardenID("https://garden.example.com", "garden", "/home/a/.kube/config", "other"); a == b {
+		t.Error("the same user entry name in two contexts shares a cache key")
+	}
+	if b := gardenID("https://garden.example.com", "garden", "/home/a/.kube/config", "ctx"); a != b {
+		t.Error("the key is not stable")
+	}
+}

@@ -63,7 +63,7 @@ func prepare(o *options) (*Garden, Cache, Key, error) {
 	if err != nil {
 		return nil, Cache{}, Key{}, err
 	}
-	return g, Cache{Dir: dir}, Key{Garden: gardenID(g.Server, g.User), Namespace: o.Namespace, Shoot: o.Shoot, Kind: o.kind()}, nil
+	return g, Cache{Dir: dir}, Key{Garden: gardenID(g.Server, g.User, o.GardenKubeconfig, o.GardenContext), Namespace: o.Namespace, Shoot: o.Shoot, Kind: o.kind()}, nil
 }
 
 func runCredential(ctx context.Context, o *options, out io.Writer) error {

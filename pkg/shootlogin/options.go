@@ -103,7 +103,7 @@ func (o *options) pinGarden() error {
 func (o *options) execArgs() []string {
 	args := []string{"credential", "--namespace=" + o.Namespace, "--shoot=" + o.Shoot,
 		"--garden-kubeconfig=" + o.GardenKubeconfig, "--garden-context=" + o.GardenContext,
-		"--expiration=" + o.Expiration.String(), "--renew-before=" + o.RenewBefore.String()}
+		"--expiration=" + o.Expiration.String(), "--renew-before=" + o.RenewBefore.String(), "--timeout=" + o.Timeout.String()}
 	if o.Viewer {
 		args = append(args, "--viewer")
 	}

@@ -454,24 +454,8 @@ func crudRows(ctx context.Context, targets []*target, n int) []row {
 // decoded: the client shares the cores with the servers; decoding is measured in the standalone
 // section.
 func listRows(ctx context.Context, targets []*target) ([]row, error) {
-	for _, t := range targets {
-		if t.proto {
-			continue // lists the fixture of the JSON target of the same objects
-		}
-		lt := *t
-		lt.ns = t.listNS
-		api := t.dyn.Resource(t.gvr).Namespace(lt.ns)
-		r := workers("fixture", 16, time.Minute, func(w, k int) error {
-			i := k*16 + w
-			if i >= *listSize {
-				return errDone
-			}
-			_, err := api.Create(ctx, lt.object(fmt.Sprintf("l-%d", i)), metav1.CreateOptions{})
-			return err
-		})
-		if r.errors > 0 || len(r.lat) != *listSize {
-			return nil, fmt.Errorf("list fixture of %s: %d of %d created", t.label, len(r.lat), *listSize)
-		}
+	if err := listFixtures(ctx, targets); err != nil {
+		return nil, err
 	}
 	var rows []row
 	// gzip is what client-go asks for by default; servers compress responses over 128 KiB.
@@ -487,34 +471,7 @@ func listRows(ctx context.Context, targets []*target) ([]row, error) {
 			if rv.rv == "" {
 				url = t.listURL(t.listNS)
 			}
-			return func(_, _ int) error {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-				req.Header.Set("Accept", t.accept)
-				// An explicit Accept-Encoding also turns off the transport's transparent gunzip,
-				// so decompress here as client-go would.
-				req.Header.Set("Accept-Encoding", rv.encoding)
-				resp, err := t.http.Do(req)
-				if err != nil {
-					return err
-				}
-				defer resp.Body.Close()
-				var body io.Reader = resp.Body
-				if resp.Header.Get("Content-Encoding") == "gzip" {
-					zr, err := gzip.NewReader(resp.Body)
-					if err != nil {
-						return err
-					}
-					body = zr
-				}
-				nb, err := io.Copy(io.Discard, body)
-				if err == nil && (resp.StatusCode != http.StatusOK || nb < int64(*listSize)*1024) {
-					err = fmt.Errorf("list: %s, %d bytes", resp.Status, nb)
-				}
-				if ct := resp.Header.Get("Content-Type"); err == nil && !strings.HasPrefix(ct, t.accept) {
-					err = fmt.Errorf("list: asked for %s, got %s", t.accept, ct)
-				}
-				return err
-			}
+			return func(_, _ int) error { return rawList(ctx, t, url, rv.encoding) }
 		})...)
 	}
 	// As a client sees it: client-go's defaults (gzip), the body decoded.
@@ -528,4 +485,59 @@ func listRows(ctx context.Context, targets []*target) ([]row, error) {
 			return err
 		}
 	})...), nil
+}
+
+// listFixtures creates the listed objects of every JSON target (a protobuf target lists the
+// fixture of the JSON target of the same objects).
+func listFixtures(ctx context.Context, targets []*target) error {
+	for _, t := range targets {
+		if t.proto {
+			continue
+		}
+		lt := *t
+		lt.ns = t.listNS
+		api := t.dyn.Resource(t.gvr).Namespace(lt.ns)
+		r := workers("fixture", 16, time.Minute, func(w, k int) error {
+			i := k*16 + w
+			if i >= *listSize {
+				return errDone
+			}
+			_, err := api.Create(ctx, lt.object(fmt.Sprintf("l-%d", i)), metav1.CreateOptions{})
+			return err
+		})
+		if r.errors > 0 || len(r.lat) != *listSize {
+			return fmt.Errorf("list fixture of %s: %d of %d created", t.label, len(r.lat), *listSize)
+		}
+	}
+	return nil
+}
+
+// rawList reads one list response without decoding it, with the given Accept-Encoding.
+func rawList(ctx context.Context, t *target, url, encoding string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req.Header.Set("Accept", t.accept)
+	// An explicit Accept-Encoding also turns off the transport's transparent gunzip,
+	// so decompress here as client-go would.
+	req.Header.Set("Accept-Encoding", encoding)
+	resp, err := t.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var body io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return err
+		}
+		body = zr
+	}
+	nb, err := io.Copy(io.Discard, body)
+	if err == nil && (resp.StatusCode != http.StatusOK || nb < int64(*listSize)*1024) {
+		err = fmt.Errorf("list: %s, %d bytes", resp.Status, nb)
+	}
+	if ct := resp.Header.Get("Content-Type"); err == nil && !strings.HasPrefix(ct, t.accept) {
+		err = fmt.Errorf("list: asked for %s, got %s", t.accept, ct)
+	}
+	return err
 }

@@ -133,9 +133,19 @@ func run() error {
 		return nil
 	}
 
-	conc, err := parseInts(*clients)
+	results, err := runPhases(ctx, c, run)
 	if err != nil {
 		return err
+	}
+	printTable(results)
+	return nil
+}
+
+// runPhases runs the phases of -phases in order, objects named after the run.
+func runPhases(ctx context.Context, c versioned.Interface, run string) ([]result, error) {
+	conc, err := parseInts(*clients)
+	if err != nil {
+		return nil, err
 	}
 	var results []result
 	for _, p := range strings.Split(*phases, ",") {
@@ -144,37 +154,36 @@ func run() error {
 			for _, n := range conc {
 				r, err := crud(ctx, c, fmt.Sprintf("%s-crud%d-%s", *prefix, n, run), n)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				results = append(results, r...)
 			}
 		case "list":
 			r, err := lists(ctx, c, fmt.Sprintf("%s-list-%s", *prefix, run))
 			if err != nil {
-				return err
+				return nil, err
 			}
 			results = append(results, r...)
 		case "watch":
 			r, err := fanout(ctx, c, fmt.Sprintf("%s-watch-%s", *prefix, run))
 			if err != nil {
-				return err
+				return nil, err
 			}
 			results = append(results, r)
 		case "issue":
 			ns := fmt.Sprintf("%s-issue-%s", *prefix, run)
 			if err := createShoot(ctx, c, ns, "perf"); err != nil {
-				return err
+				return nil, err
 			}
 			for _, n := range conc {
 				results = append(results, issue(ctx, c, ns, "perf", n))
 			}
 		case "":
 		default:
-			return fmt.Errorf("unknown phase %q", p)
+			return nil, fmt.Errorf("unknown phase %q", p)
 		}
 	}
-	printTable(results)
-	return nil
+	return results, nil
 }
 
 func loopbackOnly(host string) error {

@@ -108,11 +108,27 @@ func (StatusStrategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 	}
 }
 
-// PrepareForUpdate keeps the stored spec and generation.
+// deletionAnnotations are set through the shoot itself only, where the DeletionConfirmation
+// plugin records who confirmed; a status write cannot add, change or remove them.
+var deletionAnnotations = []string{"confirmation.gardener.cloud/deletion", "deletion.gardener.cloud/confirmed-by"}
+
+// PrepareForUpdate keeps the stored spec, generation and deletion annotations.
 func (StatusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	newS, oldS := obj.(*core.Shoot), old.(*core.Shoot)
 	newS.Spec = oldS.Spec
 	newS.Generation = oldS.Generation
+	for _, k := range deletionAnnotations {
+		v, ok := oldS.Annotations[k]
+		switch {
+		case ok:
+			if newS.Annotations == nil {
+				newS.Annotations = map[string]string{}
+			}
+			newS.Annotations[k] = v
+		default:
+			delete(newS.Annotations, k)
+		}
+	}
 }
 
 // ValidateUpdate validates the status.

@@ -60,3 +60,19 @@ func TestResetFields(t *testing.T) {
 }
 
 func pathOf(name string) fieldpath.Path { return fieldpath.MakePathOrDie(name) }
+
+// A status write cannot confirm a deletion or forge who confirmed it; other annotations pass.
+func TestStatusKeepsDeletionAnnotations(t *testing.T) {
+	old := newShoot("1.31.0")
+	old.Annotations = map[string]string{"deletion.gardener.cloud/confirmed-by": "alice", "confirmation.gardener.cloud/deletion": "true"}
+	forged := old.DeepCopy()
+	forged.Annotations = map[string]string{"deletion.gardener.cloud/confirmed-by": "mallory", "other": "x"}
+	StatusStrategy{}.PrepareForUpdate(context.Background(), forged, old)
+	assert.Equal(t, map[string]string{"deletion.gardener.cloud/confirmed-by": "alice", "confirmation.gardener.cloud/deletion": "true", "other": "x"}, forged.Annotations)
+
+	unconfirmed := newShoot("1.31.0")
+	added := unconfirmed.DeepCopy()
+	added.Annotations = map[string]string{"confirmation.gardener.cloud/deletion": "true", "deletion.gardener.cloud/confirmed-by": "mallory"}
+	StatusStrategy{}.PrepareForUpdate(context.Background(), added, unconfirmed)
+	assert.Empty(t, added.Annotations)
+}
