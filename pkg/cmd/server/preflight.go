@@ -63,6 +63,9 @@ func (o *ServerOptions) checkCluster(ctx context.Context, timeout time.Duration)
 	if err := o.checkPermissions(ctx, authn, authz); err != nil {
 		return err
 	}
+	if err := checkConfigMapList(ctx, core); err != nil {
+		return err
+	}
 	klog.InfoS("The cluster is reachable and grants what garden-apiserver needs at start-up", "host", firstHost(core, authn, authz))
 	return nil
 }
@@ -120,6 +123,22 @@ func (o *ServerOptions) checkPermissions(ctx context.Context, authn, authz *clus
 			return fmt.Errorf("creating a SubjectAccessReview with %s: %w; grant it with a ClusterRoleBinding to ClusterRole system:auth-delegator",
 				authz.describe(), err)
 		}
+	}
+	return nil
+}
+
+// checkConfigMapList: the cluster CA of shoots is read through an informer on ConfigMaps; without
+// list and watch the server would never become ready, with no message saying why.
+func checkConfigMapList(ctx context.Context, core *clusterKubeconfig) error {
+	if core == nil {
+		return nil
+	}
+	if err := retryUnavailable(ctx, func(ctx context.Context) error {
+		_, err := core.client.CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{Limit: 1})
+		return err
+	}); err != nil {
+		return fmt.Errorf("listing ConfigMaps with %s: %w; the cluster CA of shoots (ConfigMap <shoot>.ca-cluster) is read "+
+			"through an informer: grant get, list and watch on configmaps (artifacts/deploy/rbac-server.yaml)", core.describe(), err)
 	}
 	return nil
 }

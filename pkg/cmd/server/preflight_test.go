@@ -41,6 +41,14 @@ func fakeCluster(t *testing.T, unavailable int32, configMapCode int) (string, *a
 				return
 			}
 			_, _ = io.WriteString(w, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"extension-apiserver-authentication","namespace":"kube-system"}}`)
+		case r.URL.Path == "/api/v1/configmaps":
+			if configMapListForbidden.Load() {
+				w.WriteHeader(http.StatusForbidden)
+				_ = json.NewEncoder(w).Encode(metav1.Status{Status: metav1.StatusFailure, Code: 403,
+					Reason: metav1.StatusReasonForbidden, Message: `configmaps is forbidden: cannot list resource "configmaps"`})
+				return
+			}
+			_, _ = io.WriteString(w, `{"apiVersion":"v1","kind":"ConfigMapList","metadata":{},"items":[]}`)
 		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tokenreviews"):
 			w.WriteHeader(http.StatusCreated)
 			_, _ = io.WriteString(w, `{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","status":{"authenticated":false}}`)
@@ -61,6 +69,19 @@ contexts: [{name: c, context: {cluster: c, user: u}}]
 current-context: c
 `, srv.URL), 0o600))
 	return path, &versionCalls
+}
+
+// configMapListForbidden makes fakeCluster refuse to list ConfigMaps.
+var configMapListForbidden atomic.Bool
+
+func TestCheckClusterNeedsConfigMapList(t *testing.T) {
+	configMapListForbidden.Store(true)
+	t.Cleanup(func() { configMapListForbidden.Store(false) })
+	kubeconfig, _ := fakeCluster(t, 0, http.StatusOK)
+	err := delegatedOptions(kubeconfig).checkCluster(context.Background(), 10*time.Second)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "listing ConfigMaps with --kubeconfig="+kubeconfig)
+	assert.Contains(t, err.Error(), "artifacts/deploy/rbac-server.yaml")
 }
 
 func delegatedOptions(kubeconfig string) *ServerOptions {
