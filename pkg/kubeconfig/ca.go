@@ -98,6 +98,10 @@ type caSource struct {
 func (i *Issuer) clusterCA(ctx context.Context, namespace, name string) ([]byte, string, error) {
 	for _, src := range i.clusterCASources() {
 		data, found, err := src.read(ctx, namespace, name)
+		if transient(err) {
+			// etcd or the cluster is unavailable or overloaded: keep the 503/504/429 and its Retry-After.
+			return nil, ReasonError, err
+		}
 		if err != nil {
 			return nil, ReasonError, apierrors.NewInternalError(fmt.Errorf("reading the cluster CA from %s %s/%s: %w", src.kind, namespace, name, err))
 		}
@@ -148,4 +152,10 @@ func (i *Issuer) clusterCASources() []caSource {
 		}
 		return s.Data[CACertKey], true, nil
 	}})
+}
+
+// transient reports errors a client should retry rather than report as a server fault.
+func transient(err error) bool {
+	return apierrors.IsServiceUnavailable(err) || apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) ||
+		apierrors.IsTooManyRequests(err)
 }

@@ -3,6 +3,7 @@ package kubeconfig
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -61,8 +62,8 @@ func (o *Options) Validate() []error {
 			errs = append(errs, fmt.Errorf("%s must be in [1h, 2^32s], got %s", f.name, f.d))
 		}
 	}
-	if _, err := pki.NewKey(pki.KeyType(o.KeyType)); err != nil {
-		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-key-type: %w", err))
+	if !slices.Contains(pki.KeyTypes, pki.KeyType(o.KeyType)) {
+		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-key-type must be one of %v, got %q", pki.KeyTypes, o.KeyType))
 	}
 	if o.CACacheSize < 1 {
 		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-ca-cache-size must be at least 1, got %d", o.CACacheSize))

@@ -40,4 +40,9 @@ func TestOptionsDefaults(t *testing.T) {
 	assert.False(t, o.LegacyIdentity)
 	o.CACacheSize = 0
 	assert.Len(t, o.Validate(), 1)
+
+	o = NewOptions()
+	o.KeyType = "dsa"
+	require.Len(t, o.Validate(), 1)
+	assert.Contains(t, o.Validate()[0].Error(), "--shoot-kubeconfig-key-type must be one of")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -181,7 +182,8 @@ func TestCredentialIssuesOnlyWhenNeeded(t *testing.T) {
 }
 
 // TestCredentialLockAcrossProcesses starts four processes on an empty cache at once; the
-// issuance (which takes 300ms) happens in exactly one of them, the others read its result.
+// issuance (which lasts until every process has asked for the credential) happens in exactly
+// one of them, the others read its result.
 func TestCredentialLockAcrossProcesses(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "issued.log")
@@ -192,7 +194,8 @@ func TestCredentialLockAcrossProcesses(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperCredentialProcess$")
-			cmd.Env = append(os.Environ(), "SHOOTLOGIN_HELPER_CACHE="+filepath.Join(dir, "cache"), "SHOOTLOGIN_HELPER_LOG="+log)
+			cmd.Env = append(os.Environ(), "SHOOTLOGIN_HELPER_CACHE="+filepath.Join(dir, "cache"), "SHOOTLOGIN_HELPER_LOG="+log,
+				"SHOOTLOGIN_HELPER_ASKED="+filepath.Join(dir, "asked.log"), fmt.Sprintf("SHOOTLOGIN_HELPER_PROCESSES=%d", len(outs)))
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Errorf("helper process: %v\n%s", err, out)
@@ -221,14 +224,27 @@ func TestHelperCredentialProcess(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestCredentialLockAcrossProcesses")
 	}
-	issue := func(context.Context) (*clientauthv1.ExecCredentialStatus, error) {
+	asked, err := os.OpenFile(os.Getenv("SHOOTLOGIN_HELPER_ASKED"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(asked, os.Getpid())
+	_ = asked.Close()
+	issue := func(ctx context.Context) (*clientauthv1.ExecCredentialStatus, error) {
 		f, err := os.OpenFile(os.Getenv("SHOOTLOGIN_HELPER_LOG"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
 		fmt.Fprintln(f, os.Getpid())
-		time.Sleep(300 * time.Millisecond) // a slow garden: the others must wait, not issue
+		// A slow garden: answer only once every process has asked, so the others contend for the lock.
+		want := os.Getenv("SHOOTLOGIN_HELPER_PROCESSES")
+		if err := wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+			raw, err := os.ReadFile(os.Getenv("SHOOTLOGIN_HELPER_ASKED"))
+			return err == nil && fmt.Sprint(strings.Count(string(raw), "\n")) == want, nil
+		}); err != nil {
+			return nil, fmt.Errorf("not every process asked: %w", err)
+		}
 		return credentialUntil(time.Now().Add(time.Hour), fmt.Sprint("cert-from-pid-", os.Getpid())), nil
 	}
 	st, err := Cache{Dir: dir}.Credential(context.Background(), testKey, time.Now, 10*time.Minute, issue)

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,8 +11,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
-	apimachineryversion "k8s.io/apimachinery/pkg/version"
-	"k8s.io/client-go/rest"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/cmd/server"
@@ -73,17 +71,12 @@ func TestBuildVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc, err := rest.HTTPClientFor(cfg)
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := hc.Get(cfg.Host + "/version")
+	info, err := dc.ServerVersion()
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var info apimachineryversion.Info
-	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
 		t.Fatal(err)
 	}
 	if info.GitVersion != version || info.GitCommit != "0123456789abcdef0123456789abcdef01234567" || info.GitTreeState != "clean" ||
