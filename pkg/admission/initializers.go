@@ -24,9 +24,9 @@ const InformersHook = "start-garden-apiserver-admission-informers"
 // (c.ClientConfig is nil in standalone mode).
 func ExtraInitializers(c *genericapiserver.RecommendedConfig) ([]k8sadmission.PluginInitializer, error) {
 	loopback := rest.CopyConfig(c.LoopbackClientConfig)
-	// Our kinds have no protobuf encoding.
-	loopback.ContentType = runtime.ContentTypeJSON
-	loopback.AcceptContentTypes = runtime.ContentTypeJSON
+	// As kube-apiserver's loopback client: protobuf, the server's cheapest encoding of our kinds.
+	loopback.ContentType = runtime.ContentTypeProtobuf
+	loopback.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	client, err := versioned.NewForConfig(loopback)
 	if err != nil {
 		return nil, fmt.Errorf("admission: core client: %w", err)
