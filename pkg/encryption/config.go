@@ -2,168 +2,294 @@ package encryption
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/server/healthz"
 	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
 	"k8s.io/klog/v2"
 )
 
-// loadedConfig is this controller's own copy of one version of the configuration file: it tells
-// which write key the file asks for, and keeps decrypting data written under it after the file
-// has moved on.
-type loadedConfig struct {
+// loadEncryptionConfig is the library's loader; the only call that reads the file's keys.
+var loadEncryptionConfig = encryptionconfig.LoadEncryptionConfig
+
+// generation is one version of the configuration file, loaded once.
+type generation struct {
 	hash         string
 	transformers encryptionconfig.StaticTransformers
-	health       healthz.HealthChecker
-	cancel       context.CancelFunc
+	health       []healthz.HealthChecker
+	// closeGrace lets in-flight requests finish with a replaced generation before its KMS
+	// connections close, as the library's reload does.
+	closeGrace time.Duration
+	cancel     context.CancelFunc
 }
 
-func loadConfig(ctx context.Context, file, apiServerID string) (*loadedConfig, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	// reload=true: the same validation as the library's reloads, and one combined KMS health check.
-	cfg, err := encryptionconfig.LoadEncryptionConfig(ctx, file, true, apiServerID)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	l := &loadedConfig{hash: cfg.EncryptionFileContentHash, transformers: cfg.Transformers, cancel: cancel}
-	if len(cfg.HealthChecks) == 1 {
-		l.health = cfg.HealthChecks[0]
-	}
-	return l, nil
+func (g *generation) transformer(gr schema.GroupResource) value.Transformer {
+	return g.transformers.TransformerForResource(gr)
 }
 
-func (l *loadedConfig) transformer(gr schema.GroupResource) value.Transformer {
-	return l.transformers.TransformerForResource(gr)
+func (g *generation) checkHealth(req *http.Request) error {
+	for _, h := range g.health {
+		if err := h.Check(req); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *generation) close() { time.AfterFunc(g.closeGrace, g.cancel) }
+
+// generations is what the stores' transformers read, without locks: the configuration in
+// effect and the ones loaded before it (newest first), which still decrypt data written under
+// them until it is rewritten.
+type generations struct {
+	current  *generation
+	previous []*generation
 }
 
 // maxPrevious bounds the earlier configurations kept for reads.
 const maxPrevious = 8
 
-// configTracker follows the configuration file. Reads from the stores may fall back to the
-// configurations it loaded (fallback); everything else is owned by the controller's loop.
-type configTracker struct {
+// keyring is the one owner of the encryption configuration file: it loads it with the
+// library's loader, hands every store its transformer, reloads the file when it changes (with
+// automatic reload), and so knows which configuration the stores write with.
+type keyring struct {
 	file        string
+	reload      bool
+	interval    time.Duration
 	apiServerID string
-	// libraryHealth is the library's KMS check of the configuration it serves with.
-	libraryHealth healthz.HealthChecker
+	// ctx is the server's lifetime (until requests drained): loaded KMS connections end with it.
+	ctx context.Context
+	// onNewLoadError counts a changed file that failed to load.
+	onNewLoadError func()
 
-	diskHash    string // hash of the file content last read
-	loadErr     error  // why the file content on disk could not be loaded
-	lastLoadTry time.Time
-	current     *loadedConfig   // the latest content loaded
-	previous    []*loadedConfig // earlier contents, newest first
-	fallback    atomic.Pointer[[]*loadedConfig]
+	gens atomic.Pointer[generations]
+
+	mu       sync.Mutex // guards the fields below and serialises changes of gens
+	diskHash string     // hash of the file content last read
+	loadErr  error      // why the file on disk is not in effect
+	lastTry  time.Time
+
+	// mediaType is what the storage codec writes (mediatype.go).
+	mediaType string
+	handedOut sync.Map // schema.GroupResource -> *transformer
 }
 
-// fallbackConfigs are the configurations reads may fall back to; safe from any goroutine.
-func (t *configTracker) fallbackConfigs() []*loadedConfig {
-	if p := t.fallback.Load(); p != nil {
-		return *p
+// newKeyring loads the file (no file: nothing is encrypted). reload is the automatic reload
+// flag: without it the file is loaded once, as the library does.
+func newKeyring(ctx context.Context, file string, reload bool, interval time.Duration, apiServerID string) (*keyring, error) {
+	k := &keyring{file: file, reload: reload, interval: interval, apiServerID: apiServerID, ctx: ctx, onNewLoadError: func() {}}
+	g := &generation{transformers: encryptionconfig.StaticTransformers{}, cancel: func() {}}
+	if file != "" {
+		var err error
+		if g, err = k.load(reload); err != nil {
+			return nil, err
+		}
+		klog.InfoS("Loaded encryption configuration file", "file", file, "hash", g.hash)
 	}
-	return nil
+	k.diskHash = g.hash
+	k.gens.Store(&generations{current: g})
+	return k, nil
 }
 
-// hash identifies the latest content loaded ("" before the first load).
-func (t *configTracker) hash() string {
-	if t.current == nil {
-		return ""
+func (k *keyring) load(reload bool) (*generation, error) {
+	ctx, cancel := context.WithCancel(k.ctx)
+	cfg, err := loadEncryptionConfig(ctx, k.file, reload, k.apiServerID)
+	if err != nil {
+		cancel()
+		return nil, err
 	}
-	return t.current.hash
+	return &generation{hash: cfg.EncryptionFileContentHash, transformers: cfg.Transformers, health: cfg.HealthChecks,
+		closeGrace: cfg.KMSCloseGracePeriod, cancel: cancel}, nil
 }
 
-// refresh loads the file again when its content changed (or the last load failed). It
-// returns an error only when loading fails in a new way.
-func (t *configTracker) refresh(ctx context.Context) error {
-	if t.file == "" {
+// current is the configuration the stores write with.
+func (k *keyring) current() *generation { return k.gens.Load().current }
+
+// TransformerForResource hands a store its transformer: it always uses the configuration in
+// effect.
+func (k *keyring) TransformerForResource(gr schema.GroupResource) value.Transformer {
+	t, _ := k.handedOut.LoadOrStore(gr, &transformer{gr: gr, gens: &k.gens, mediaType: k.mediaType})
+	return t.(*transformer)
+}
+
+// transformerOf is the transformer handed to the store of gr, nil if none was.
+func (k *keyring) transformerOf(gr schema.GroupResource) *transformer {
+	t, ok := k.handedOut.Load(gr)
+	if !ok {
 		return nil
 	}
-	h, err := encryptionconfig.GetEncryptionConfigHash(t.file)
-	if err == nil && h == t.diskHash && (t.loadErr == nil || time.Since(t.lastLoadTry) < 5*time.Second) {
-		return nil
+	return t.(*transformer)
+}
+
+// state reports whether the file on disk is the configuration in effect, its hash, and why a
+// changed file is not in effect.
+func (k *keyring) state() (loaded bool, hash string, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	hash = k.current().hash
+	return k.loadErr == nil && k.diskHash == hash, hash, k.loadErr
+}
+
+// run checks the file every interval until ctx ends (the first check after one interval: the
+// file was just loaded).
+func (k *keyring) run(ctx context.Context) {
+	if k.file == "" {
+		return
 	}
-	t.lastLoadTry = time.Now()
-	var l *loadedConfig
+	tick := time.NewTicker(k.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			k.refresh(ctx)
+		}
+	}
+}
+
+// refresh reads the file's hash and, with automatic reload, applies a changed file. A broken
+// file leaves the configuration in effect as it is and is retried every few seconds.
+func (k *keyring) refresh(ctx context.Context) {
+	h, err := encryptionconfig.GetEncryptionConfigHash(k.file)
+	k.mu.Lock()
+	retry := k.loadErr != nil && time.Since(k.lastTry) >= 5*time.Second
 	if err == nil {
-		t.diskHash = h
-		l, err = loadConfig(ctx, t.file, t.apiServerID)
+		retry = retry || h != k.diskHash
+		k.diskHash = h
+	}
+	inEffect := err == nil && h == k.current().hash
+	k.mu.Unlock()
+	switch {
+	case err != nil:
+		k.failed(err)
+	case inEffect:
+		k.setLoadErr(nil)
+	case k.reload && retry:
+		k.apply(ctx)
+	}
+}
+
+// apply loads the file and makes it the configuration in effect once its KMS plugins are
+// healthy.
+func (k *keyring) apply(ctx context.Context) {
+	k.mu.Lock()
+	k.lastTry = time.Now()
+	k.mu.Unlock()
+	g, err := k.load(true)
+	if err == nil {
+		if err = waitHealthy(ctx, g); err != nil {
+			g.cancel()
+		}
 	}
 	if err != nil {
-		repeated := t.loadErr != nil && t.loadErr.Error() == err.Error()
-		t.loadErr = err
-		if repeated {
-			return nil
-		}
-		klog.ErrorS(err, "Encryption configuration file could not be loaded; the previous configuration stays in effect", "file", t.file)
-		return err
+		k.failed(err)
+		return
 	}
-	t.loadErr = nil
-	if t.current != nil {
-		if l.hash == t.current.hash {
-			l.cancel()
-			return nil
-		}
-		t.previous = append([]*loadedConfig{t.current}, t.previous...)
-		if len(t.previous) > maxPrevious {
-			t.previous[maxPrevious].cancel()
-			t.previous = t.previous[:maxPrevious]
-		}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.loadErr = nil
+	old := k.gens.Load()
+	if g.hash == old.current.hash {
+		g.cancel()
+		return
 	}
-	t.current = l
-	klog.InfoS("Loaded encryption configuration file", "file", t.file, "hash", l.hash)
-	t.publish()
+	previous := append([]*generation{old.current}, old.previous...)
+	if len(previous) > maxPrevious {
+		previous[maxPrevious].close()
+		previous = previous[:maxPrevious]
+	}
+	k.gens.Store(&generations{current: g, previous: previous})
+	reloadSucceeded(k.apiServerID, g.hash)
+	klog.InfoS("Loaded encryption configuration file", "file", k.file, "hash", g.hash)
+}
+
+// waitHealthy gives new KMS plugins the library's grace period to answer their health check.
+func waitHealthy(ctx context.Context, g *generation) error {
+	timeout := max(g.closeGrace, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var err error
+	pollErr := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/healthz/"+kmsHealthName, nil)
+		err = g.checkHealth(req)
+		return err == nil, nil
+	})
+	if pollErr != nil {
+		if err == nil {
+			err = pollErr
+		}
+		return fmt.Errorf("health check for new transformers failed: %w", err)
+	}
 	return nil
 }
 
-func (t *configTracker) publish() {
-	var list []*loadedConfig
-	if t.current != nil {
-		list = append(list, t.current)
+// failed records a load that failed; a new error is logged and counted once.
+func (k *keyring) failed(err error) {
+	if k.reload {
+		reloadFailed(k.apiServerID)
 	}
-	list = append(list, t.previous...)
-	t.fallback.Store(&list)
+	if !k.setLoadErr(err) {
+		return
+	}
+	klog.ErrorS(err, "Encryption configuration file could not be loaded; the previous configuration stays in effect", "file", k.file)
+	k.onNewLoadError()
 }
 
-// inEffect reports whether the file on disk is the configuration the stores write with.
-func (t *configTracker) inEffect(ctx context.Context, resources []*resource) (bool, error) {
-	if t.file == "" {
-		return true, nil
-	}
-	if t.loadErr != nil || t.current == nil || t.current.hash != t.diskHash {
-		return false, nil
-	}
-	_ = checkHealth(t.libraryHealth)
-	_ = checkHealth(t.current.health)
-	for _, r := range resources {
-		same, err := sameWriteKey(ctx, r.t.primary, t.current.transformer(r.gr), r.probeKey())
-		if err != nil || !same {
-			return false, err
-		}
-	}
-	return true, nil
+// setLoadErr reports whether err is new.
+func (k *keyring) setLoadErr(err error) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	repeated := err != nil && k.loadErr != nil && k.loadErr.Error() == err.Error()
+	k.loadErr = err
+	return err != nil && !repeated
 }
 
 // forgetPrevious drops earlier configurations once nothing stored needs them.
-func (t *configTracker) forgetPrevious() {
-	if len(t.previous) == 0 {
+func (k *keyring) forgetPrevious() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	old := k.gens.Load()
+	if len(old.previous) == 0 {
 		return
 	}
-	old := t.previous
-	t.previous = nil
-	t.publish()
-	for _, l := range old {
-		l.cancel()
+	k.gens.Store(&generations{current: old.current})
+	for _, g := range old.previous {
+		g.close()
 	}
 }
 
-func (t *configTracker) close() {
-	for _, l := range append([]*loadedConfig{t.current}, t.previous...) {
-		if l != nil {
-			l.cancel()
-		}
+// checkHealth runs the KMS health checks of the configuration in effect (cached by the
+// library); they also rotate the KMS v2 DEK when the plugin reports a new key ID.
+func (k *keyring) checkHealth(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/healthz/"+kmsHealthName, nil)
+	if err != nil {
+		return err
+	}
+	return k.current().checkHealth(req)
+}
+
+// kmsHealthName is the library's name of the KMS check when the file may be reloaded.
+const kmsHealthName = "kms-providers"
+
+// healthChecks are the KMS checks for healthz and readyz, named as the library names them:
+// with automatic reload one check of whatever configuration is in effect.
+func (k *keyring) healthChecks() []healthz.HealthChecker {
+	switch {
+	case k.file == "":
+		return nil
+	case k.reload:
+		return []healthz.HealthChecker{healthz.NamedCheck(kmsHealthName, func(r *http.Request) error {
+			return k.current().checkHealth(r)
+		})}
+	default:
+		return k.current().health
 	}
 }

@@ -1,12 +1,13 @@
-// Package encryption applies the encryption-at-rest configuration to the stored objects: it
-// rewrites every object whose stored form does not match the configuration in effect (after a
-// key rotation, a provider change, or a resource added to or removed from encryption), reports
-// progress as metrics and at /encryption-status, and lets one replica at a time do so.
+// Package encryption owns encryption at rest: it loads the EncryptionConfiguration file with
+// the library's loader, hands every store its transformer and reloads the file when it changes
+// (keyring, config.go); and it rewrites every object whose stored form does not match the
+// configuration in effect (after a key rotation, a provider change, or a resource added to or
+// removed from encryption), reports progress as metrics and at /encryption-status, and lets
+// one replica at a time do so.
 //
-// The Controller runs the loop and owns its parts, one concern each: the configuration file
-// (configTracker, config.go), the scan and rewrite of stored objects (migrator, migration.go),
-// the replicas sharing the etcd (replicaSet, replicas.go), and what is reported (reporter,
-// status.go and metrics.go).
+// The Controller runs the loop and owns its parts, one concern each: the keyring, the scan and
+// rewrite of stored objects (migrator, migration.go), the replicas sharing the etcd
+// (replicaSet, replicas.go), and what is reported (reporter, status.go and metrics.go).
 package encryption
 
 import (
@@ -14,27 +15,24 @@ import (
 	"fmt"
 	"path"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 )
 
 // Controller keeps etcd in line with the encryption configuration.
 type Controller struct {
-	opts     Options
-	config   *configTracker
-	migrator *migrator
-	replicas *replicaSet
-	reporter *reporter
-	etcd     *etcdClient
-
-	// mu guards resources while the REST options getter adds them; Install then fixes them.
-	mu        sync.Mutex
-	resources map[string]*resource
+	opts       Options
+	keyring    *keyring
+	etcdPrefix string
+	migrator   *migrator
+	replicas   *replicaSet
+	reporter   *reporter
+	etcd       *etcdClient
 }
 
 // resource is one stored resource the controller keeps in line.
@@ -46,49 +44,31 @@ type resource struct {
 	store     *genericregistry.Store
 }
 
-// probeKey is the authenticated data used for probes; no object is stored there.
-func (r *resource) probeKey() string { return r.rawPrefix + "encryption-probe" }
-
 // storeKey turns an etcd key into the key the store's storage.Interface expects.
 func (r *resource) storeKey(raw string) string {
 	return r.keyRoot + "/" + strings.TrimPrefix(raw, r.rawPrefix)
 }
 
-func (c *Controller) addResource(gr schema.GroupResource, t *transformer, etcdPrefix, resourcePrefix string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.resources[gr.String()]; ok {
-		return
-	}
-	pathPrefix := path.Join("/", etcdPrefix)
-	if !strings.HasSuffix(pathPrefix, "/") {
-		pathPrefix += "/"
-	}
-	keyRoot := "/" + strings.Trim(resourcePrefix, "/")
-	c.resources[gr.String()] = &resource{gr: gr, t: t, keyRoot: keyRoot, rawPrefix: pathPrefix + keyRoot[1:] + "/"}
-}
-
-// Install registers the stores to keep in line (built with the REST options getter set up by
-// ApplyTo), serves StatusPath and starts the controller after the server started.
+// Install registers the stores to keep in line (built with the server's storage config, whose
+// transformers the keyring handed out), serves StatusPath and starts the controller and the
+// configuration reloads after the server started.
 func (c *Controller) Install(s *genericapiserver.GenericAPIServer, stores ...*genericregistry.Store) error {
 	if c == nil {
 		return nil
 	}
 	var order []*resource
-	c.mu.Lock()
 	for _, st := range stores {
-		r := c.resources[st.DefaultQualifiedResource.String()]
-		if r == nil {
-			c.mu.Unlock()
-			return fmt.Errorf("encryption: store %s was not built with the encryption REST options getter", st.DefaultQualifiedResource)
+		gr := st.DefaultQualifiedResource
+		t := c.keyring.transformerOf(gr)
+		if t == nil {
+			return fmt.Errorf("encryption: store %s was not built with the server's storage config", gr)
 		}
-		r.store = st
-		order = append(order, r)
+		keyRoot := "/" + strings.Trim(st.KeyRootFunc(genericapirequest.NewContext()), "/")
+		order = append(order, &resource{gr: gr, t: t, store: st, keyRoot: keyRoot,
+			rawPrefix: path.Join("/", c.etcdPrefix, keyRoot) + "/"})
 	}
-	c.mu.Unlock()
 	c.migrator.resources = order
 	c.reporter.setResources(order)
-	registerMetrics()
 	s.Handler.NonGoRestfulMux.Handle(StatusPath, c.reporter)
 	return c.addHooks(s)
 }
@@ -106,6 +86,7 @@ func (c *Controller) addHooks(s *genericapiserver.GenericAPIServer) error {
 			cancel()
 		}()
 		started.Store(true)
+		go c.keyring.run(ctx)
 		go func() {
 			defer close(done)
 			c.Run(ctx)
@@ -137,16 +118,13 @@ func (c *Controller) Run(ctx context.Context) {
 	tick := min(time.Second, c.opts.ReloadInterval)
 	var clean *cleanState
 	for ctx.Err() == nil {
-		if err := c.config.refresh(ctx); err != nil {
-			c.reporter.configLoadFailed()
-		}
-		loaded := c.checkConfig(ctx)
-		agree := c.syncReplicas(ctx, loaded)
+		cfg := c.checkConfig(ctx)
+		agree := c.syncReplicas(ctx, cfg)
 		wait := tick
-		if !c.stillClean(ctx, clean, loaded) {
+		if !c.stillClean(ctx, clean, cfg) {
 			c.reporter.setAllMigrated(false)
 			var busy bool
-			clean, busy = c.migrate(ctx, loaded)
+			clean, busy = c.migrate(ctx, cfg)
 			switch {
 			case busy:
 				wait = 0 // verify at once
@@ -154,13 +132,13 @@ func (c *Controller) Run(ctx context.Context) {
 				// Another replica migrates, unreadable objects, or errors: look again later.
 				wait = max(tick, 5*time.Second)
 			default:
-				agree = c.syncReplicas(ctx, loaded)
+				agree = c.syncReplicas(ctx, cfg)
 			}
 		}
-		allMigrated := clean != nil && loaded && agree
+		allMigrated := clean != nil && cfg.loaded && agree
 		if allMigrated {
 			// Earlier configurations are forgotten once no object and no replica needs them.
-			c.config.forgetPrevious()
+			c.keyring.forgetPrevious()
 		}
 		c.reporter.setAllMigrated(allMigrated)
 		select {
@@ -170,38 +148,51 @@ func (c *Controller) Run(ctx context.Context) {
 	}
 }
 
-// checkConfig decides whether the file on disk is the configuration the server writes with,
-// and reports it with every resource's write prefix.
-func (c *Controller) checkConfig(ctx context.Context) bool {
-	loaded, err := c.config.inEffect(ctx, c.migrator.resources)
-	if c.config.loadErr != nil {
-		err = c.config.loadErr
-	}
-	c.reporter.setConfig(loaded, err, c.config.hash(), c.migrator.writePrefixes(ctx))
-	return loaded
+// configState is the configuration in effect as one pass of the loop saw it.
+type configState struct {
+	gen    *generation
+	loaded bool // the file on disk is the configuration in effect
 }
 
-func (c *Controller) syncReplicas(ctx context.Context, loaded bool) bool {
-	agree, all := c.replicas.sync(ctx, ReplicaStatus{ConfigHash: c.config.hash(), ConfigLoaded: loaded})
+// checkConfig runs the KMS health checks (which rotate the KMS v2 DEK on a new key ID) and
+// reports the configuration in effect with every resource's write prefix.
+func (c *Controller) checkConfig(ctx context.Context) configState {
+	_ = c.keyring.checkHealth(ctx)
+	loaded, hash, err := c.keyring.state()
+	gen := c.keyring.current()
+	c.reporter.setConfig(loaded, err, hash, c.migrator.writePrefixes(gen))
+	return configState{gen: gen, loaded: loaded}
+}
+
+func (c *Controller) syncReplicas(ctx context.Context, cfg configState) bool {
+	agree, all := c.replicas.sync(ctx, ReplicaStatus{ConfigHash: cfg.gen.hash, ConfigLoaded: cfg.loaded})
 	c.reporter.setReplicas(agree, all)
 	return agree
 }
 
-// cleanState remembers what a scan that found nothing to do was checked against.
+// cleanState remembers what a scan that found nothing to do was made under, and values it
+// found current: if one of them reads as stale later, the write key changed (a KMS v2 key ID
+// rotation changes it without a new file).
 type cleanState struct {
-	diskHash     string
-	loaded       bool
-	fingerprints map[*resource][]byte
-	at           time.Time
+	cfg       configState
+	writeSeq  map[*resource]uint64 // writes up to these counts were covered by the scan
+	witnesses map[*resource]*storedValue
+	at        time.Time
 }
 
 // stillClean: nothing that decides the stored form changed since the last clean scan.
-func (c *Controller) stillClean(ctx context.Context, cs *cleanState, loaded bool) bool {
-	if cs == nil || cs.loaded != loaded || cs.diskHash != c.config.diskHash || time.Since(cs.at) > c.opts.ResyncInterval {
-		return false
-	}
-	for r, fp := range cs.fingerprints {
-		if !fingerprintCurrent(ctx, r.t.primary, r.probeKey(), fp) {
+func (c *Controller) stillClean(ctx context.Context, cs *cleanState, cfg configState) bool {
+	return cs != nil && cs.cfg == cfg && time.Since(cs.at) <= c.opts.ResyncInterval && c.stillCurrent(ctx, cs)
+}
+
+// stillCurrent: the values the scan found current, and the stores' last writes since it
+// started, still read as current.
+func (c *Controller) stillCurrent(ctx context.Context, cs *cleanState) bool {
+	for _, r := range c.migrator.resources {
+		if w := cs.witnesses[r]; w != nil && !r.t.isCurrent(ctx, w) {
+			return false
+		}
+		if w := r.t.lastWrite.Load(); w != nil && w.seq > cs.writeSeq[r] && !r.t.isCurrent(ctx, w) {
 			return false
 		}
 	}
@@ -212,13 +203,12 @@ func (c *Controller) stillClean(ctx context.Context, cs *cleanState, loaded bool
 // If there are any and this replica gets the migration lock, it rewrites them and reports busy:
 // only a later call that finds nothing to do returns a clean state, and only if the write key
 // did not change meanwhile. A restart simply starts anew: progress is in etcd.
-func (c *Controller) migrate(ctx context.Context, loaded bool) (*cleanState, bool) {
-	cs := &cleanState{diskHash: c.config.diskHash, loaded: loaded}
-	var ok bool
-	if cs.fingerprints, ok = c.migrator.fingerprints(ctx); !ok {
-		return nil, false
+func (c *Controller) migrate(ctx context.Context, cfg configState) (*cleanState, bool) {
+	cs := &cleanState{cfg: cfg, writeSeq: map[*resource]uint64{}}
+	for _, r := range c.migrator.resources {
+		cs.writeSeq[r] = r.t.writes.Load()
 	}
-	stale, unreadable, ok := c.migrator.countAll(ctx)
+	stale, unreadable, ok := c.migrator.countAll(ctx, cfg.gen)
 	if !ok {
 		return nil, false
 	}
@@ -236,17 +226,15 @@ func (c *Controller) migrate(ctx context.Context, loaded bool) (*cleanState, boo
 	if unreadable > 0 {
 		return nil, false
 	}
-	for r, fp := range cs.fingerprints {
-		if !fingerprintCurrent(ctx, r.t.primary, r.probeKey(), fp) {
-			return nil, true // the write key changed during the scan: scan again now
-		}
+	cs.witnesses = c.migrator.witnesses
+	if !c.stillCurrent(ctx, cs) {
+		return nil, true // the write key changed during the scan: scan again now
 	}
 	cs.at = time.Now()
 	return cs, false
 }
 
 func (c *Controller) close() {
-	c.config.close()
 	c.replicas.close()
 	c.etcd.close()
 }

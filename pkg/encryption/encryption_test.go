@@ -9,11 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/value"
-	"k8s.io/apiserver/pkg/storage/value/encrypt/identity"
 
 	"github.com/garden-apiserver/garden-apiserver/test/kmsplugin"
 )
@@ -36,18 +37,38 @@ func keyed(provider, name string) string {
 	return fmt.Sprintf("  - %s:\n      keys:\n      - name: %s\n        secret: %s\n", provider, name, key())
 }
 
-func load(t testing.TB, content string) *loadedConfig {
+func writeFile(t testing.TB, p, content string) {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+	if err := os.WriteFile(p+".tmp", []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err := loadConfig(context.Background(), p, "test")
+	if err := os.Rename(p+".tmp", p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// load loads one generation of a configuration with the keyring's loader.
+func load(t testing.TB, content string) *generation {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, p, content)
+	k := &keyring{file: p, ctx: context.Background(), apiServerID: "test"}
+	g, err := k.load(true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(l.cancel)
-	return l
+	t.Cleanup(g.cancel)
+	return g
+}
+
+// unencrypted is the generation without a configuration file.
+var unencrypted = &generation{transformers: encryptionconfig.StaticTransformers{}, cancel: func() {}}
+
+// over returns a store's transformer that writes with current and reads through previous too.
+func over(current *generation, previous ...*generation) *transformer {
+	var gens atomic.Pointer[generations]
+	gens.Store(&generations{current: current, previous: previous})
+	return &transformer{gr: secrets, gens: &gens}
 }
 
 func TestStoredPrefix(t *testing.T) {
@@ -83,12 +104,13 @@ func TestEnsureStandaloneConfig(t *testing.T) {
 	if again, _ := os.ReadFile(p); !bytes.Equal(first, again) {
 		t.Error("the key was regenerated")
 	}
-	l, err := loadConfig(context.Background(), p, "test")
+	k := &keyring{file: p, ctx: context.Background(), apiServerID: "test"}
+	g, err := k.load(true)
 	if err != nil {
 		t.Fatalf("generated configuration does not load: %v", err)
 	}
-	defer l.cancel()
-	out, err := l.transformer(secrets).TransformToStorage(context.Background(), []byte("{}"), value.DefaultContext("k"))
+	defer g.cancel()
+	out, err := g.transformer(secrets).TransformToStorage(context.Background(), []byte("{}"), value.DefaultContext("k"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,13 +133,11 @@ func TestTransformerFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var fallback []*loadedConfig
-	tr := &transformer{gr: secrets, primary: identity.NewEncryptCheckTransformer(), fallback: func() []*loadedConfig { return fallback }}
-	_, _, err = tr.TransformFromStorage(ctx, stored, dataCtx)
+	_, _, err = over(unencrypted).TransformFromStorage(ctx, stored, dataCtx)
 	if err == nil || !strings.Contains(err.Error(), "k8s:enc:aescbc:v1:old:") || strings.Contains(err.Error(), "MARKER") {
 		t.Fatalf("want an error naming the key, got %v", err)
 	}
-	fallback = []*loadedConfig{old}
+	tr := over(unencrypted, old)
 	out, stale, err := tr.TransformFromStorage(ctx, stored, dataCtx)
 	if err != nil || !stale || string(out) != `{"secret":"MARKER"}` {
 		t.Fatalf("fallback read: %q stale=%v err=%v", out, stale, err)
@@ -125,30 +145,6 @@ func TestTransformerFallback(t *testing.T) {
 	// Plain data never goes to the fallback.
 	if _, stale, err := tr.TransformFromStorage(ctx, []byte(`{}`), dataCtx); err != nil || stale {
 		t.Fatalf("plain read: stale=%v err=%v", stale, err)
-	}
-}
-
-func TestSameWriteKey(t *testing.T) {
-	ctx := context.Background()
-	cbc, k2 := keyed("aescbc", "k1"), keyed("aescbc", "k2")
-	a, b := load(t, providerConfig(cbc)), load(t, providerConfig(cbc))
-	rotated := load(t, providerConfig(k2+cbc))
-	oldDropped := load(t, providerConfig(k2))
-	otherK2 := load(t, providerConfig(keyed("aescbc", "k2")))
-	for _, tc := range []struct {
-		name string
-		x, y *loadedConfig
-		want bool
-	}{
-		{"same key", a, b, true},
-		{"new first key", a, rotated, false},
-		{"same first key, other read keys", rotated, oldDropped, true},
-		{"same key name, other secret", oldDropped, otherK2, false},
-	} {
-		got, err := sameWriteKey(ctx, tc.x.transformer(secrets), tc.y.transformer(secrets), "k")
-		if err != nil || got != tc.want {
-			t.Errorf("%s: got %v, %v; want %v", tc.name, got, err, tc.want)
-		}
 	}
 }
 

@@ -42,15 +42,15 @@ func FuzzLoadConfig(f *testing.F) {
 			t.Fatal(err)
 		}
 		type result struct {
-			l   *loadedConfig
+			l   *generation
 			err error
 		}
 		done := make(chan result, 1)
 		go func() {
-			l, err := loadConfig(context.Background(), p, "fuzz")
+			l, err := (&keyring{file: p, ctx: context.Background(), apiServerID: "fuzz"}).load(true)
 			done <- result{l, err}
 		}()
-		var l *loadedConfig
+		var l *generation
 		select {
 		case r := <-done:
 			if r.err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/storage/value"
-	"k8s.io/apiserver/pkg/storage/value/encrypt/identity"
 )
 
 func TestStoredMediaType(t *testing.T) {
@@ -49,8 +48,8 @@ func TestTransformerStaleOnOtherFormat(t *testing.T) {
 		{runtime.ContentTypeJSON, pb, true},
 		{"", js, false},
 	} {
-		tr := &transformer{gr: secrets, primary: identity.NewEncryptCheckTransformer(), fallback: func() []*loadedConfig { return nil },
-			mediaType: tc.write}
+		tr := over(unencrypted)
+		tr.mediaType = tc.write
 		out, stale, err := tr.TransformFromStorage(context.Background(), tc.in, value.DefaultContext("/k"))
 		if err != nil || stale != tc.stale || string(out) != string(tc.in) {
 			t.Errorf("writing %q, read %q: stale=%v err=%v, want stale=%v", tc.write, tc.in, stale, err, tc.stale)
@@ -62,6 +61,8 @@ func TestTransformerStaleOnOtherFormat(t *testing.T) {
 func TestTransformerFormatAfterDecryption(t *testing.T) {
 	l := load(t, providerConfig(keyed("aescbc", "k1")))
 	lib := l.transformer(secrets)
+	tr := over(l)
+	tr.mediaType = runtime.ContentTypeProtobuf
 	for _, tc := range []struct {
 		plain []byte
 		stale bool
@@ -70,7 +71,6 @@ func TestTransformerFormatAfterDecryption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr := &transformer{gr: secrets, primary: lib, fallback: func() []*loadedConfig { return nil }, mediaType: runtime.ContentTypeProtobuf}
 		out, stale, err := tr.TransformFromStorage(context.Background(), enc, value.DefaultContext("/k"))
 		if err != nil || stale != tc.stale || string(out) != string(tc.plain) {
 			t.Errorf("%q: stale=%v err=%v, want stale=%v", tc.plain, stale, err, tc.stale)

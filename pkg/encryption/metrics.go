@@ -3,6 +3,7 @@ package encryption
 import (
 	"sync"
 
+	encryptionconfigmetrics "k8s.io/apiserver/pkg/server/options/encryptionconfig/metrics"
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
 )
@@ -51,6 +52,20 @@ var (
 
 func registerMetrics() {
 	registerOnce.Do(func() {
+		// The library's reload metrics, recorded by the keyring as the library's reload does.
+		encryptionconfigmetrics.RegisterMetrics()
 		legacyregistry.MustRegister(migratedTotal, remainingGauge, errorsTotal, completeGauge, configLoadedGauge, configErrorsTotal)
 	})
+}
+
+func reloadSucceeded(apiServerID, hash string) {
+	encryptionconfigmetrics.RecordEncryptionConfigAutomaticReloadSuccess(apiServerID, hash)
+}
+
+func reloadFailed(apiServerID string) {
+	encryptionconfigmetrics.RecordEncryptionConfigAutomaticReloadFailure(apiServerID)
+}
+
+func recordConfigInfo(apiServerID, hash string) {
+	encryptionconfigmetrics.RecordEncryptionConfigLastConfigInfo(apiServerID, hash)
 }

@@ -1,6 +1,7 @@
 package encryption
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -22,6 +23,8 @@ type migrator struct {
 	etcd      *etcdClient
 	reporter  *reporter
 	resources []*resource
+	// witnesses are a value of each resource the last scan found current.
+	witnesses map[*resource]*storedValue
 }
 
 func newMigrator(opts Options, etcd *etcdClient, reporter *reporter) *migrator {
@@ -44,35 +47,27 @@ func (m *migrator) needsRewrite(ctx context.Context, r *resource, kv *mvccpb.Key
 	return storedMediaType(out), stale, nil
 }
 
-// writePrefixes names what new writes of each resource start with.
-func (m *migrator) writePrefixes(ctx context.Context) map[string]string {
+// writePrefixes names what values of each resource written under g start with, as far as a
+// store's write or a scan has shown ("" until then).
+func (m *migrator) writePrefixes(g *generation) map[string]string {
 	out := map[string]string{}
 	for _, r := range m.resources {
-		if v, err := writeFingerprint(ctx, r.t.primary, r.probeKey()); err == nil {
-			out[r.gr.String()] = StoredPrefix(v)
+		out[r.gr.String()] = ""
+		if w := r.t.lastWrite.Load(); w != nil && w.gen == g {
+			out[r.gr.String()] = StoredPrefix(w.data)
+		} else if w := m.witnesses[r]; w != nil && w.gen == g {
+			out[r.gr.String()] = StoredPrefix(w.data)
 		}
 	}
 	return out
 }
 
-// fingerprints are values written now with each resource's write key.
-func (m *migrator) fingerprints(ctx context.Context) (map[*resource][]byte, bool) {
-	out := map[*resource][]byte{}
+// countAll classifies every stored object under g, the configuration in effect; ok is false
+// when etcd could not be scanned.
+func (m *migrator) countAll(ctx context.Context, g *generation) (stale, unreadable int, ok bool) {
+	m.witnesses = map[*resource]*storedValue{}
 	for _, r := range m.resources {
-		fp, err := writeFingerprint(ctx, r.t.primary, r.probeKey())
-		if err != nil {
-			m.reporter.setLastError(r, err)
-			return nil, false
-		}
-		out[r] = fp
-	}
-	return out, true
-}
-
-// countAll classifies every stored object; ok is false when etcd could not be scanned.
-func (m *migrator) countAll(ctx context.Context) (stale, unreadable int, ok bool) {
-	for _, r := range m.resources {
-		s, u, err := m.count(ctx, r)
+		s, u, err := m.count(ctx, r, g)
 		if err != nil {
 			m.reporter.setLastError(r, fmt.Errorf("scanning etcd: %w", err))
 			return 0, 0, false
@@ -83,8 +78,9 @@ func (m *migrator) countAll(ctx context.Context) (stale, unreadable int, ok bool
 	return stale, unreadable, true
 }
 
-// count classifies every stored object of r the way the store does on read.
-func (m *migrator) count(ctx context.Context, r *resource) (stale, unreadable int, err error) {
+// count classifies every stored object of r the way the store does on read, and keeps the
+// first value it finds current as a witness.
+func (m *migrator) count(ctx context.Context, r *resource, g *generation) (stale, unreadable int, err error) {
 	scan := resourceScan{StoredWith: map[string]int{}, StoredAs: map[string]int{}}
 	err = m.scanPages(ctx, r, func(kvs []*mvccpb.KeyValue) error {
 		for _, kv := range kvs {
@@ -98,6 +94,8 @@ func (m *migrator) count(ctx context.Context, r *resource) (stale, unreadable in
 				continue
 			case rewrite:
 				scan.Stale++
+			case m.witnesses[r] == nil:
+				m.witnesses[r] = &storedValue{data: bytes.Clone(kv.Value), ctx: value.DefaultContext(bytes.Clone(kv.Key)), gen: g}
 			}
 			scan.StoredAs[storedAs]++
 		}

@@ -7,10 +7,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/wait"
 	genericapiserver "k8s.io/apiserver/pkg/server"
-	"k8s.io/apiserver/pkg/server/healthz"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
-	encryptioncontroller "k8s.io/apiserver/pkg/server/options/encryptionconfig/controller"
 )
 
 // Options tune how the server applies a changed encryption configuration.
@@ -62,45 +61,45 @@ func (o *Options) Validate() []error {
 	return errs
 }
 
-// ApplyTo must run after the generic options were applied to c: it wraps the storage
-// transformers the etcd options set up and returns the controller that keeps etcd in line with
-// the configuration. Install it on the server once the stores exist.
+// ApplyTo must run before the generic options are applied to c: it loads the encryption
+// configuration and sets c.ResourceTransformers, so the etcd options build every store with
+// the keyring's transformers and do not load the file themselves. It adds the KMS health
+// checks to healthz and readyz, as the library does, and returns the controller that keeps
+// etcd in line with the configuration. Install it on the server once the stores exist.
 func (o *Options) ApplyTo(c *genericapiserver.RecommendedConfig, etcd *genericoptions.EtcdOptions) (*Controller, error) {
-	if c.RESTOptionsGetter == nil {
-		return nil, fmt.Errorf("encryption: storage is not configured")
+	if c.ResourceTransformers != nil {
+		return nil, fmt.Errorf("encryption: storage transformers are already configured")
 	}
-	// Process-wide; the library reads it when its reload controller starts, after ApplyTo.
-	if encryptioncontroller.EncryptionConfigFileChangePollDuration != o.ReloadInterval {
-		encryptioncontroller.EncryptionConfigFileChangePollDuration = o.ReloadInterval
+	registerMetrics()
+	// KMS connections live as long as the server serves requests.
+	k, err := newKeyring(wait.ContextForChannel(c.DrainedNotify()), etcd.EncryptionProviderConfigFilepath,
+		etcd.EncryptionProviderConfigAutomaticReload, o.ReloadInterval, c.APIServerID)
+	if err != nil {
+		return nil, err
 	}
+	k.mediaType = writeMediaType(etcd.DefaultStorageMediaType)
+	if k.file != "" {
+		recordConfigInfo(c.APIServerID, k.current().hash)
+	}
+	c.ResourceTransformers = k
+	if !etcd.SkipHealthEndpoints {
+		c.HealthzChecks = append(c.HealthzChecks, k.healthChecks()...)
+		c.ReadyzChecks = append(c.ReadyzChecks, k.healthChecks()...)
+	}
+
 	host, _ := os.Hostname()
 	// The library's APIServerID is the same for all replicas on one host.
 	replicaID := host + "-" + uuid.NewString()[:8]
 	etcdConn := &etcdClient{transport: etcd.StorageConfig.Transport}
 	rep := newReporter(etcd.EncryptionProviderConfigFilepath, etcd.EncryptionProviderConfigAutomaticReload, replicaID)
-	ctrl := &Controller{
-		opts: *o,
-		config: &configTracker{
-			file:          etcd.EncryptionProviderConfigFilepath,
-			apiServerID:   c.APIServerID,
-			libraryHealth: findCheck(c.ReadyzChecks, "kms-providers"),
-		},
-		migrator:  newMigrator(*o, etcdConn, rep),
-		replicas:  newReplicaSet(replicaID, etcd.StorageConfig.Prefix, etcdConn),
-		reporter:  rep,
-		etcd:      etcdConn,
-		resources: map[string]*resource{},
-	}
-	c.RESTOptionsGetter = restOptionsGetter{delegate: c.RESTOptionsGetter, c: ctrl,
-		mediaType: writeMediaType(etcd.DefaultStorageMediaType)}
-	return ctrl, nil
-}
-
-func findCheck(checks []healthz.HealthChecker, name string) healthz.HealthChecker {
-	for _, h := range checks {
-		if h.Name() == name {
-			return h
-		}
-	}
-	return nil
+	k.onNewLoadError = rep.configLoadFailed
+	return &Controller{
+		opts:       *o,
+		keyring:    k,
+		etcdPrefix: etcd.StorageConfig.Prefix,
+		migrator:   newMigrator(*o, etcdConn, rep),
+		replicas:   newReplicaSet(replicaID, etcd.StorageConfig.Prefix, etcdConn),
+		reporter:   rep,
+		etcd:       etcdConn,
+	}, nil
 }

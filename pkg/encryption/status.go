@@ -53,7 +53,8 @@ type ReplicaStatus struct {
 // ResourceStatus describes the stored objects of one resource.
 type ResourceStatus struct {
 	Resource string `json:"resource"`
-	// WritePrefix is what new writes start with: "k8s:enc:<provider>:<version>:<key>:" or "identity".
+	// WritePrefix is what values written under the configuration in effect start with:
+	// "k8s:enc:<provider>:<version>:<key>:" or "identity"; empty until a write or a scan showed it.
 	WritePrefix string `json:"writePrefix"`
 	Objects     int    `json:"objects"`
 	// Remaining objects are stale (written with another key or in another format) or unreadable.

@@ -4,38 +4,48 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync/atomic"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/storage/value"
-	"k8s.io/apiserver/pkg/storage/value/encrypt/identity"
 )
 
 // encPrefix starts every encrypted value; identity values are the serialized object.
 var encPrefix = []byte("k8s:enc:")
 
-// transformer wraps the library's transformer of one resource. Reads the current configuration
-// cannot decrypt fall back to configurations loaded earlier by this process, so that removing a
-// resource or key from the file does not strand data before the controller has rewritten it.
+// transformer is what the keyring hands the store of one resource. It encrypts with the
+// configuration in effect; reads that configuration cannot decrypt fall back to the ones
+// loaded earlier, so that removing a resource or key from the file does not strand data
+// before the controller has rewritten it.
 type transformer struct {
-	gr       schema.GroupResource
-	primary  value.Transformer // the library's, from the configuration the server serves with
-	fallback func() []*loadedConfig
+	gr   schema.GroupResource
+	gens *atomic.Pointer[generations]
 	// mediaType is what the storage codec writes (mediatype.go).
 	mediaType string
+
+	writes    atomic.Uint64
+	lastWrite atomic.Pointer[storedValue]
+}
+
+// storedValue is a value as a store wrote it or a scan found it.
+type storedValue struct {
+	data []byte
+	ctx  value.Context
+	gen  *generation // the configuration in effect when it was written or found current
+	seq  uint64      // the transformer's write count when written
 }
 
 func (t *transformer) TransformFromStorage(ctx context.Context, data []byte, dataCtx value.Context) ([]byte, bool, error) {
-	out, stale, err := t.primary.TransformFromStorage(ctx, data, dataCtx)
+	gens := t.gens.Load()
+	out, stale, err := gens.current.transformer(t.gr).TransformFromStorage(ctx, data, dataCtx)
 	if err == nil {
 		return out, stale || t.otherFormat(out), nil
 	}
 	if !bytes.HasPrefix(data, encPrefix) {
 		return out, stale, err
 	}
-	for _, cfg := range t.fallback() {
-		if out, _, ferr := cfg.transformer(t.gr).TransformFromStorage(ctx, data, dataCtx); ferr == nil {
+	for _, g := range gens.previous {
+		if out, _, ferr := g.transformer(t.gr).TransformFromStorage(ctx, data, dataCtx); ferr == nil {
 			// Stale makes the store rewrite the object with the current write key.
 			return out, true, nil
 		}
@@ -45,36 +55,21 @@ func (t *transformer) TransformFromStorage(ctx context.Context, data []byte, dat
 }
 
 func (t *transformer) TransformToStorage(ctx context.Context, data []byte, dataCtx value.Context) ([]byte, error) {
-	out, err := t.primary.TransformToStorage(ctx, data, dataCtx)
+	g := t.gens.Load().current
+	out, err := g.transformer(t.gr).TransformToStorage(ctx, data, dataCtx)
 	if err != nil {
 		return nil, fmt.Errorf("encrypting %s failed, nothing was written (check the encryption provider, e.g. that the KMS plugin is reachable): %w", t.gr, err)
 	}
+	t.lastWrite.Store(&storedValue{data: out, ctx: dataCtx, gen: g, seq: t.writes.Add(1)})
 	return out, nil
 }
 
-// restOptionsGetter puts a transformer wrapper into every resource's storage config and
-// remembers the resources for the controller.
-type restOptionsGetter struct {
-	delegate  generic.RESTOptionsGetter
-	c         *Controller
-	mediaType string
-}
-
-func (g restOptionsGetter) GetRESTOptions(gr schema.GroupResource, example runtime.Object) (generic.RESTOptions, error) {
-	opts, err := g.delegate.GetRESTOptions(gr, example)
-	if err != nil || opts.StorageConfig == nil {
-		return opts, err
-	}
-	cfg := *opts.StorageConfig
-	primary := cfg.Transformer
-	if primary == nil {
-		primary = identity.NewEncryptCheckTransformer()
-	}
-	t := &transformer{gr: gr, primary: primary, fallback: g.c.config.fallbackConfigs, mediaType: g.mediaType}
-	cfg.Transformer = t
-	opts.StorageConfig = &cfg
-	g.c.addResource(gr, t, cfg.Prefix, opts.ResourcePrefix)
-	return opts, nil
+// isCurrent: v reads without error and is not stale, i.e. it is written as a write now would
+// be. It turns false when the write key changes without a new file, as on a KMS v2 key ID
+// rotation.
+func (t *transformer) isCurrent(ctx context.Context, v *storedValue) bool {
+	_, stale, err := t.TransformFromStorage(ctx, v.data, v.ctx)
+	return err == nil && !stale
 }
 
 // StoredPrefix names the provider and key of a stored value: "k8s:enc:<provider>:<version>:<key>:"

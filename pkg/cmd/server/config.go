@@ -33,12 +33,13 @@ func (o *ServerOptions) Config() (*apiserver.Config, error) {
 	if err := o.applyStorageMediaType(); err != nil {
 		return nil, err
 	}
-	if err := o.Recommended.ApplyTo(c); err != nil {
-		return nil, err
-	}
-	// After ApplyTo: wraps the storage transformers the etcd options built.
+	// Before the etcd options: the encryption keyring owns the configuration file and hands the
+	// stores their transformers (c.ResourceTransformers).
 	enc, err := o.Encryption.ApplyTo(c, o.Recommended.Etcd)
 	if err != nil {
+		return nil, err
+	}
+	if err := o.Recommended.ApplyTo(c); err != nil {
 		return nil, err
 	}
 	return &apiserver.Config{
