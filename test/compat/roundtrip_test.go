@@ -150,4 +150,3 @@ func TestGardenerThroughOurs(t *testing.T) {
 		}
 	}
 }
-
