@@ -9,7 +9,7 @@ GO_TEST    ?= go test
 # Packages of the main module; the e2e suite, the image test and hack/tools have their own targets.
 UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration -e /hack/image)
 
-.PHONY: all build plugin image image-test run test unit integration e2e tools verify generate bench fuzz clean
+.PHONY: all build plugin image image-test run test unit integration e2e tools verify generate bench fuzz clean monitoring-test monitoring-generate
 
 all: build
 
@@ -42,8 +42,17 @@ image-test: image
 run: build
 	$(BIN) --standalone --state-dir $(STATE_DIR) --bind-address 127.0.0.1 --secure-port $(PORT)
 
-## test: unit, integration and end-to-end tests, and the image's test
-test: unit integration e2e image-test
+## test: unit, integration and end-to-end tests, the alert rules' tests, and the image's test
+test: monitoring-test unit integration e2e image-test
+
+## monitoring-test: promtool check rules and promtool test rules on artifacts/monitoring
+## (installs Debian's prometheus package when promtool is missing)
+monitoring-test:
+	./hack/monitoring-test.sh
+
+## monitoring-generate: artifacts/monitoring/prometheusrule.yaml from the plain rule files
+monitoring-generate:
+	go run ./hack/monitoring
 
 # Unit and integration tests run under the race detector (once, not also without it).
 RACE ?= -race
@@ -57,6 +66,7 @@ integration:
 ## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas
 # CGO_ENABLED=0 -trimpath: the same compiled packages as `make build`, not another full compile.
 e2e: tools build plugin
+	./hack/install-prometheus.sh
 	CGO_ENABLED=0 $(GO_TEST) -trimpath -count=1 -timeout 30m ./test/e2e/...
 
 tools:
