@@ -6,8 +6,8 @@ BIN        := _output/bin/garden-apiserver
 STATE_DIR  ?= _output/state
 PORT       ?= 8443
 GO_TEST    ?= go test
-# Packages of the main module; the e2e suite, the image test and hack/tools have their own targets.
-UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration -e /hack/image)
+# Packages of the main module; the e2e suites, the image test and hack/tools have their own targets.
+UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration -e /test/alerts -e /hack/image)
 
 .PHONY: all build plugin image image-test run test unit integration e2e tools verify generate bench fuzz clean monitoring-test monitoring-generate
 
@@ -63,11 +63,12 @@ unit:
 integration:
 	$(GO_TEST) $(RACE) -count=1 -timeout 30m ./test/integration/...
 
-## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas
+## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas;
+## test/alerts: the rules of artifacts/monitoring on a real Prometheus scraping two replicas
 # CGO_ENABLED=0 -trimpath: the same compiled packages as `make build`, not another full compile.
 e2e: tools build plugin
 	./hack/install-prometheus.sh
-	CGO_ENABLED=0 $(GO_TEST) -trimpath -count=1 -timeout 30m ./test/e2e/...
+	CGO_ENABLED=0 $(GO_TEST) -trimpath -count=1 -timeout 30m ./test/e2e/... ./test/alerts/...
 
 tools:
 	./hack/build-tools.sh
