@@ -90,8 +90,10 @@ func (e *env) writeConfig(t *testing.T, keys ...string) {
 	var b strings.Builder
 	b.WriteString("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n")
 	b.WriteString("- resources: [internalsecrets.core.gardener.cloud]\n  providers:\n  - aescbc:\n      keys:\n")
-	for i, k := range keys {
-		fmt.Fprintf(&b, "      - name: key-%d\n        secret: %s\n", i, k)
+	for _, k := range keys {
+		// Each key keeps its name: the stored prefix names the key that encrypted a value.
+		name := map[string]string{e.keyA: "key-a", e.keyB: "key-b"}[k]
+		fmt.Fprintf(&b, "      - name: %s\n        secret: %s\n", name, k)
 	}
 	fmt.Fprintf(&b, "- resources: [shoots.core.gardener.cloud]\n  providers:\n  - kms:\n      apiVersion: v2\n      name: test-kms\n      endpoint: unix://%s\n      timeout: 3s\n", e.kms.Socket)
 	if err := os.WriteFile(e.configFile+".tmp", []byte(b.String()), 0o600); err != nil {
