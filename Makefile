@@ -6,10 +6,10 @@ BIN        := _output/bin/garden-apiserver
 STATE_DIR  ?= _output/state
 PORT       ?= 8443
 GO_TEST    ?= go test
-# Packages of the main module; the e2e suite, the image test and hack/tools have their own targets.
-UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration -e /hack/image)
+# Packages of the main module; the e2e suites, the image test and hack/tools have their own targets.
+UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration -e /test/alerts -e /hack/image)
 
-.PHONY: all build plugin image image-test run test unit integration e2e compat tools verify generate bench fuzz clean
+.PHONY: all build plugin image image-test run test unit integration e2e compat tools verify generate bench fuzz clean monitoring-test monitoring-generate
 
 all: build
 
@@ -42,8 +42,17 @@ image-test: image
 run: build
 	$(BIN) --standalone --state-dir $(STATE_DIR) --bind-address 127.0.0.1 --secure-port $(PORT)
 
-## test: unit, integration and end-to-end tests, and the image's test
-test: unit integration e2e image-test
+## test: unit, integration and end-to-end tests, the alert rules' tests, and the image's test
+test: monitoring-test unit integration e2e image-test
+
+## monitoring-test: promtool check rules and promtool test rules on artifacts/monitoring
+## (installs Debian's prometheus package when promtool is missing)
+monitoring-test:
+	./hack/monitoring-test.sh
+
+## monitoring-generate: artifacts/monitoring/prometheusrule.yaml from the plain rule files
+monitoring-generate:
+	go run ./hack/monitoring
 
 # Unit and integration tests run under the race detector (once, not also without it).
 RACE ?= -race
@@ -54,15 +63,17 @@ unit:
 integration:
 	$(GO_TEST) $(RACE) -count=1 -timeout 30m ./test/integration/...
 
-## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas
+## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas;
+## test/alerts: the rules of artifacts/monitoring on a real Prometheus scraping two replicas
 # CGO_ENABLED=0 -trimpath: the same compiled packages as `make build`, not another full compile.
 e2e: tools build plugin
-	CGO_ENABLED=0 $(GO_TEST) -trimpath -count=1 -timeout 30m ./test/e2e/...
+	./hack/install-prometheus.sh
+	CGO_ENABLED=0 $(GO_TEST) -trimpath -count=1 -timeout 30m ./test/e2e/... ./test/alerts/...
 
 ## compat: our types and a live standalone server against Gardener's published API module
 ## (test/compat, its own go.mod; docs/protobuf.md "Gardener's clients")
 compat: build
-	cd test/compat && GARDEN_APISERVER_BIN=$(abspath $(BIN)) $(GO_TEST) $(RACE) -count=1 ./...
+	cd test/compat && GARDEN_APISERVER_BIN=$(abspath $(BIN)) $(GO_TEST) -count=1 ./...
 
 tools:
 	./hack/build-tools.sh

@@ -31,6 +31,7 @@ type Controller struct {
 	replicas *replicaSet
 	reporter *reporter
 	etcd     *etcdClient
+	kms      kmsHealth
 
 	// mu guards resources while the REST options getter adds them; Install then fixes them.
 	mu        sync.Mutex
@@ -141,6 +142,7 @@ func (c *Controller) Run(ctx context.Context) {
 			c.reporter.configLoadFailed()
 		}
 		loaded := c.checkConfig(ctx)
+		c.kms.record(c.config)
 		agree := c.syncReplicas(ctx, loaded)
 		wait := tick
 		if !c.stillClean(ctx, clean, loaded) {

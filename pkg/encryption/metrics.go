@@ -52,5 +52,6 @@ var (
 func registerMetrics() {
 	registerOnce.Do(func() {
 		legacyregistry.MustRegister(migratedTotal, remainingGauge, errorsTotal, completeGauge, configLoadedGauge, configErrorsTotal)
+		registerAlertMetrics()
 	})
 }
