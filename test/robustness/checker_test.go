@@ -156,3 +156,20 @@ func TestWatchValidatorAccepts(t *testing.T) {
 	assert.Equal(t, 1+1, r.Rewrites)
 	assert.Equal(t, 1, r.Bookmarks)
 }
+
+func TestWatchValidatorAcceptsUnknownOutcomes(t *testing.T) {
+	ops := append([]porcupine.Operation(nil), watchedOps...)
+	ops = append(ops,
+		op(0, 100, 110, Input{Kind: OpUpdateStatus, Key: "a", Status: "7", Precond: 20}, ok(21, "v4", "7")),
+		op(0, 120, 130, Input{Kind: OpDelete, Key: "a"}, res(ResultOK)),
+		op(0, 140, 150, Input{Kind: OpCreate, Key: "a", Main: "v5"}, res(ResultUnknown)),
+		op(0, 160, 170, Input{Kind: OpUpdate, Key: "a", Main: "v6", Precond: 25}, res(ResultUnknown)))
+	s := Stream{Watcher: "w", Partition: part, StartRV: 20, Events: []Event{
+		{Type: Modified, Item: Item{Key: "a", RV: 21, Main: "v4", Status: "7"}},
+		{Type: Deleted, Item: Item{Key: "a", RV: 22, Main: "v4", Status: "7"}},
+		{Type: Added, Item: Item{Key: "a", RV: 25, Main: "v5"}},
+		{Type: Modified, Item: Item{Key: "a", RV: 26, Main: "v6"}},
+	}}
+	r := ValidateWatches(Finish(ops), []Stream{s})
+	assert.Empty(t, r.Violations)
+}

@@ -171,10 +171,12 @@ func (r *WatchReport) validate(c committed, s Stream) {
 func (r *WatchReport) checkEvent(c committed, s Stream, e Event, before []Event) {
 	vs := c.versions[s.Partition][e.Key]
 	i, found := slices.BinarySearchFunc(vs, e.RV, func(v version, rv int64) int { return cmp.Compare(v.RV, rv) })
-	var prev *Item
-	if len(before) > 0 {
+	var prev *Item // the object's content before this event; none for a new object
+	switch {
+	case e.Type == Added:
+	case len(before) > 0:
 		prev = &before[len(before)-1].Item
-	} else if i > 0 {
+	case i > 0:
 		prev = &vs[i-1].Item
 	}
 	sameAsPrev := prev != nil && prev.Main == e.Main && prev.Status == e.Status
