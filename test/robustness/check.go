@@ -1,6 +1,7 @@
 package robustness
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,6 +30,10 @@ func CheckLinearizable(ops []porcupine.Operation, timeout time.Duration, dir str
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return r, err
+	}
+	// The history itself, to check it again without a new run.
+	if b, err := json.Marshal(ops); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, "history.json"), b, 0o644)
 	}
 	r.Visualization = filepath.Join(dir, "linearizability.html")
 	return r, porcupine.VisualizePath(model, info, r.Visualization)

@@ -173,3 +173,13 @@ func TestWatchValidatorAcceptsUnknownOutcomes(t *testing.T) {
 	r := ValidateWatches(Finish(ops), []Stream{s})
 	assert.Empty(t, r.Violations)
 }
+
+// An unknown outcome invoked after every other request returned still returns after its call.
+func TestFinishReturnsAfterEveryCall(t *testing.T) {
+	late := op(1, 40, 41, Input{Kind: OpCreate, Key: "b", Main: "b1"}, res(ResultUnknown))
+	ops := Finish([]porcupine.Operation{createA, late})
+	assert.Greater(t, ops[1].Return, ops[1].Call)
+	r, _ := checkOps(t, []porcupine.Operation{createA, late,
+		op(0, 50, 60, Input{Kind: OpGet, Key: "a"}, ok(10, "v1", ""))})
+	assert.Equal(t, porcupine.Ok, r.Result)
+}

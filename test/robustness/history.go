@@ -45,8 +45,9 @@ func (h *History) Operations() []porcupine.Operation {
 
 // Finish sets the return time of the unknown outcomes in ops past the last return.
 func Finish(ops []porcupine.Operation) []porcupine.Operation {
-	var last int64
+	var last int64 // after every return and every invocation, so no return precedes its call
 	for _, op := range ops {
+		last = max(last, op.Call)
 		if op.Output.(Output).Result != ResultUnknown {
 			last = max(last, op.Return)
 		}

@@ -278,7 +278,8 @@ func partition(history []porcupine.Operation) [][]porcupine.Operation {
 }
 
 func describeOperation(in, out interface{}) string {
-	i, o := in.(Input), out.(Output)
+	i, _ := in.(Input)
+	o, _ := out.(Output)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s(%s", i.Kind, i.Key)
 	switch i.Kind {
