@@ -276,7 +276,11 @@ func (t *Traffic) countError(err error) {
 func errClass(err error) string {
 	var st apierrors.APIStatus
 	if errors.As(err, &st) {
-		return fmt.Sprintf("%d %s", st.Status().Code, st.Status().Reason)
+		class := fmt.Sprintf("%d %s", st.Status().Code, st.Status().Reason)
+		if strings.Contains(st.Status().Message, "nothing was written") {
+			class += " (encryption provider unavailable)"
+		}
+		return class
 	}
 	msg := err.Error()
 	for _, known := range []string{"connection refused", "connection reset", "unexpected EOF", "EOF", "context deadline exceeded", "stream error", "resourceVersion"} {
