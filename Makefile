@@ -9,7 +9,7 @@ GO_TEST    ?= go test
 # Packages of the main module; the e2e suite, the image test and hack/tools have their own targets.
 UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration -e /hack/image)
 
-.PHONY: all build plugin image image-test run test unit integration e2e robustness tools verify generate bench fuzz clean
+.PHONY: all build plugin image image-test run test unit integration e2e compat robustness tools verify generate bench fuzz clean
 
 all: build
 
@@ -59,6 +59,11 @@ integration:
 e2e: tools build plugin
 	CGO_ENABLED=0 $(GO_TEST) -trimpath -count=1 -timeout 30m ./test/e2e/...
 
+## compat: our types and a live standalone server against Gardener's published API module
+## (test/compat, its own go.mod; docs/protobuf.md "Gardener's clients")
+compat: build
+	cd test/compat && GARDEN_APISERVER_BIN=$(abspath $(BIN)) $(GO_TEST) $(RACE) -count=1 ./...
+
 ## robustness: traffic through two replicas on a 3-member etcd cluster under faults, checked for
 ## linearizability (porcupine) and watch guarantees (docs/reliability.md). Short profile by default
 ## (about 3 minutes); ROBUSTNESS_PROFILE=long is the 30-minute release check.
@@ -76,7 +81,8 @@ LINT := _output/tools/bin/golangci-lint
 lint:
 	./hack/build-tools.sh golangci-lint
 	GOFLAGS=-trimpath $(LINT) run ./...
-	cd test/robustness && GOFLAGS=-trimpath ../../$(LINT) run ./...
+	cd test/compat && GOFLAGS=-trimpath $(abspath $(LINT)) run ./...
+	cd test/robustness && GOFLAGS=-trimpath $(abspath $(LINT)) run ./...
 
 ## verify: generated code is up to date, go.mod files are tidy, code is formatted and passes the linters
 verify: lint
