@@ -9,7 +9,7 @@ GO_TEST    ?= go test
 # Packages of the main module; the e2e suites, the image test and hack/tools have their own targets.
 UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration -e /test/alerts -e /hack/image)
 
-.PHONY: all build plugin image image-test run test unit integration e2e compat tools verify generate bench fuzz clean monitoring-test monitoring-generate
+.PHONY: all build plugin image image-test run test unit integration e2e compat robustness tools verify generate bench fuzz clean monitoring-test monitoring-generate
 
 all: build
 
@@ -75,6 +75,14 @@ e2e: tools build plugin
 compat: build
 	cd test/compat && GARDEN_APISERVER_BIN=$(abspath $(BIN)) $(GO_TEST) -count=1 ./...
 
+## robustness: traffic through two replicas on a 3-member etcd cluster under faults, checked for
+## linearizability (porcupine) and watch guarantees (docs/reliability.md). Short profile by default
+## (about 3 minutes); ROBUSTNESS_PROFILE=long is the 30-minute release check.
+ROBUSTNESS_PROFILE ?= short
+ROBUSTNESS_TIMEOUT ?= $(if $(filter long,$(ROBUSTNESS_PROFILE)),90m,15m)
+robustness: tools build
+	cd test/robustness && ROBUSTNESS_PROFILE=$(ROBUSTNESS_PROFILE) CGO_ENABLED=0 $(GO_TEST) -trimpath -count=1 -v -timeout $(ROBUSTNESS_TIMEOUT) ./...
+
 tools:
 	./hack/build-tools.sh
 
@@ -85,6 +93,7 @@ lint:
 	./hack/build-tools.sh golangci-lint
 	GOFLAGS=-trimpath $(LINT) run ./...
 	cd test/compat && GOFLAGS=-trimpath $(abspath $(LINT)) run ./...
+	cd test/robustness && GOFLAGS=-trimpath $(abspath $(LINT)) run ./...
 
 ## verify: generated code is up to date, go.mod files are tidy, code is formatted and passes the linters
 verify: lint
