@@ -17,7 +17,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -44,13 +43,16 @@ func fakeCluster(t *testing.T, unavailable int32, configMapCode int) (string, *a
 			}
 			_, _ = io.WriteString(w, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"extension-apiserver-authentication","namespace":"kube-system"}}`)
 		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/selfsubjectaccessreviews"):
-			var review authorizationv1.SelfSubjectAccessReview
-			_ = json.NewDecoder(r.Body).Decode(&review)
-			resource := review.Spec.ResourceAttributes.Resource
+			// The body may be JSON or protobuf: both carry the resource name as it is.
+			body, _ := io.ReadAll(r.Body)
+			resource := "secrets"
+			if strings.Contains(string(body), "configmaps") {
+				resource = "configmaps"
+			}
 			selfReviews.Store(strings.TrimPrefix(selfReviews.Load().(string)+","+resource, ","))
-			review.Status.Allowed = !slices.Contains(strings.Split(selfReviewDenied.Load().(string), ","), resource)
+			allowed := !slices.Contains(strings.Split(selfReviewDenied.Load().(string), ","), resource)
 			w.WriteHeader(http.StatusCreated)
-			_ = json.NewEncoder(w).Encode(review)
+			_, _ = fmt.Fprintf(w, `{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","status":{"allowed":%t}}`, allowed)
 		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tokenreviews"):
 			w.WriteHeader(http.StatusCreated)
 			_, _ = io.WriteString(w, `{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","status":{"authenticated":false}}`)
@@ -145,4 +147,13 @@ func TestCheckClusterNeedsAKubeconfigOutsideACluster(t *testing.T) {
 	err := delegatedOptions("").checkCluster(context.Background(), time.Second)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no --kubeconfig given and not running in a cluster")
+}
+
+func TestValidateRefusesClusterSourcesInStandalone(t *testing.T) {
+	o := NewServerOptions(io.Discard)
+	o.Standalone.Enabled = true
+	o.Kubeconfig.ClusterCASources = []string{"internalsecret", "configmap"}
+	err := o.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--shoot-cluster-ca-sources=internalsecret,configmap: configmap and secret are read from the cluster, which --standalone does not have")
 }
