@@ -11,7 +11,6 @@ import (
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/kubernetes"
-	corev1listers "k8s.io/client-go/listers/core/v1"
 	"k8s.io/utils/lru"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
@@ -23,8 +22,8 @@ import (
 // request costs one key generation and one signature.
 type Issuer struct {
 	Shoots, Secrets rest.Getter
-	// ConfigMaps and Kube read <shoot>.ca-cluster from the cluster; both nil in standalone mode.
-	ConfigMaps corev1listers.ConfigMapLister
+	// Kube reads <shoot>.ca-cluster from the cluster when a source of
+	// Options.ClusterCASources needs it; nil otherwise.
 	Kube       kubernetes.Interface
 	Identities IdentityPolicy
 	Options    Options

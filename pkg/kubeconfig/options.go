@@ -24,6 +24,8 @@ type Options struct {
 	KeyType             string
 	LegacyIdentity      bool
 	CACacheSize         int
+	// ClusterCASources are the objects <shoot>.ca-cluster is read from, in order.
+	ClusterCASources []string
 }
 
 // NewOptions returns the defaults.
@@ -33,6 +35,7 @@ func NewOptions() *Options {
 		ViewerMaxExpiration: 24 * time.Hour,
 		KeyType:             string(pki.ECDSAP256),
 		CACacheSize:         DefaultCACacheSize,
+		ClusterCASources:    slices.Clone(DefaultClusterCASources),
 	}
 }
 
@@ -49,6 +52,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 			"which bypasses the shoot's RBAC and cannot be revoked). Only for shoots that lack the bindings of artifacts/shoot-rbac.")
 	fs.IntVar(&o.CACacheSize, "shoot-kubeconfig-ca-cache-size", o.CACacheSize,
 		"Parsed shoot client CAs kept in memory (least recently used are dropped; about 3 KiB each).")
+	fs.StringSliceVar(&o.ClusterCASources, "shoot-cluster-ca-sources", o.ClusterCASources,
+		"Where the cluster CA of issued kubeconfigs (ca.crt of <shoot>.ca-cluster in the shoot's namespace) is read, "+
+			"in order: internalsecret, configmap, secret. Each source trusts whoever may write that object in the project "+
+			"namespace; configmap and secret are writable by the default admin and edit roles. Gardener's behaviour is configmap,secret.")
 }
 
 // Validate checks the flags.
@@ -65,10 +72,23 @@ func (o *Options) Validate() []error {
 	if !slices.Contains(pki.KeyTypes, pki.KeyType(o.KeyType)) {
 		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-key-type must be one of %v, got %q", pki.KeyTypes, o.KeyType))
 	}
+	if _, err := ParseClusterCASources(o.ClusterCASources); err != nil {
+		errs = append(errs, fmt.Errorf("--shoot-cluster-ca-sources: %w", err))
+	}
 	if o.CACacheSize < 1 {
 		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-ca-cache-size must be at least 1, got %d", o.CACacheSize))
 	}
 	return errs
+}
+
+// ClusterCAFromCluster reports whether a cluster CA source is read from the Kubernetes cluster.
+func (o *Options) ClusterCAFromCluster() bool {
+	return o.ClusterCASourceOn(SourceConfigMap) || o.ClusterCASourceOn(SourceSecret)
+}
+
+// ClusterCASourceOn reports whether src is one of the cluster CA sources.
+func (o *Options) ClusterCASourceOn(src ClusterCASource) bool {
+	return slices.Contains(o.ClusterCASources, string(src))
 }
 
 // MaxExpiration is the flag for kind.

@@ -92,6 +92,11 @@ func run() error {
 		defer cancel()
 		return runCompare(ctx)
 	}
+	if *clusterCAMemory > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		defer cancel()
+		return runClusterCAMemory(ctx)
+	}
 	if *kubeconfig == "" {
 		return errors.New("-kubeconfig is required")
 	}

@@ -5,6 +5,7 @@ package server
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -114,6 +115,10 @@ func (o *ServerOptions) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, o.Kubeconfig.Validate()...)
+	if o.Standalone.Enabled && o.Kubeconfig.ClusterCAFromCluster() {
+		errs = append(errs, fmt.Errorf("--shoot-cluster-ca-sources=%s: configmap and secret are read from the cluster, which --standalone does not have",
+			strings.Join(o.Kubeconfig.ClusterCASources, ",")))
+	}
 	errs = append(errs, o.Encryption.Validate()...)
 	errs = append(errs, o.ClusterCheck.Validate()...)
 	return utilerrors.NewAggregate(errs)
