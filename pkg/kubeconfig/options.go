@@ -24,15 +24,27 @@ type Options struct {
 	KeyType             string
 	LegacyIdentity      bool
 	CACacheSize         int
+	KeyPoolSize         int
+	KeyPoolWorkers      int
 }
+
+// Bounds and defaults of the key pool flags. 64 RSA-3072 keys hold about 200 KiB.
+const (
+	DefaultKeyPoolSize    = 64
+	MaxKeyPoolSize        = 4096
+	DefaultKeyPoolWorkers = 1
+	MaxKeyPoolWorkers     = 64
+)
 
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	return &Options{
 		AdminMaxExpiration:  24 * time.Hour,
 		ViewerMaxExpiration: 24 * time.Hour,
-		KeyType:             string(pki.ECDSAP256),
+		KeyType:             string(pki.DefaultKeyType),
 		CACacheSize:         DefaultCACacheSize,
+		KeyPoolSize:         DefaultKeyPoolSize,
+		KeyPoolWorkers:      DefaultKeyPoolWorkers,
 	}
 }
 
@@ -43,12 +55,18 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.ViewerMaxExpiration, "shoot-viewer-kubeconfig-max-expiration", o.ViewerMaxExpiration,
 		"Longest validity of kubeconfigs issued by shoots/viewerkubeconfig, in [1h, 2^32s]; longer requests are clamped.")
 	fs.StringVar(&o.KeyType, "shoot-kubeconfig-key-type", o.KeyType,
-		fmt.Sprintf("Algorithm of the client key in issued kubeconfigs, one of %v.", pki.KeyTypes))
+		fmt.Sprintf("Algorithm of the client key in issued kubeconfigs, one of %v. RSA keys are written as PKCS#1, as Gardener "+
+			"issues them; gardenlogin, gardenctl and the Gardener dashboard accept nothing else. ecdsa-p256 is cheaper for clients that accept it.", pki.KeyTypes))
 	fs.BoolVar(&o.LegacyIdentity, "shoot-kubeconfig-legacy-identity", o.LegacyIdentity,
 		"DANGEROUS: issue certificates with the old subject (CN=<user>; O=system:masters for admin kubeconfigs, "+
 			"which bypasses the shoot's RBAC and cannot be revoked). Only for shoots that lack the bindings of artifacts/shoot-rbac.")
 	fs.IntVar(&o.CACacheSize, "shoot-kubeconfig-ca-cache-size", o.CACacheSize,
 		"Parsed shoot client CAs kept in memory (least recently used are dropped; about 3 KiB each).")
+	fs.IntVar(&o.KeyPoolSize, "shoot-kubeconfig-key-pool-size", o.KeyPoolSize,
+		fmt.Sprintf("Client keys generated ahead of time, in [0, %d]: bursts of issuances up to this size do not wait for key generation. "+
+			"Each key is used once; an issuance that finds the pool empty generates its own. 0 turns the pool off.", MaxKeyPoolSize))
+	fs.IntVar(&o.KeyPoolWorkers, "shoot-kubeconfig-key-pool-workers", o.KeyPoolWorkers,
+		fmt.Sprintf("Goroutines refilling the key pool, in [1, %d]; each keeps up to one core busy until the pool is full again.", MaxKeyPoolWorkers))
 }
 
 // Validate checks the flags.
@@ -67,6 +85,12 @@ func (o *Options) Validate() []error {
 	}
 	if o.CACacheSize < 1 {
 		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-ca-cache-size must be at least 1, got %d", o.CACacheSize))
+	}
+	if o.KeyPoolSize < 0 || o.KeyPoolSize > MaxKeyPoolSize {
+		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-key-pool-size must be in [0, %d], got %d", MaxKeyPoolSize, o.KeyPoolSize))
+	}
+	if o.KeyPoolWorkers < 1 || o.KeyPoolWorkers > MaxKeyPoolWorkers {
+		errs = append(errs, fmt.Errorf("--shoot-kubeconfig-key-pool-workers must be in [1, %d], got %d", MaxKeyPoolWorkers, o.KeyPoolWorkers))
 	}
 	return errs
 }
