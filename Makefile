@@ -109,6 +109,7 @@ generate:
 bench:
 	$(GO_TEST) -run '^$$' -bench . -benchmem ./pkg/...
 	./hack/bench.sh
+	./hack/bench-keypool.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (seed corpora already run in `make unit`)
 FUZZTIME ?= 10s

@@ -14,6 +14,7 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
 	"github.com/garden-apiserver/garden-apiserver/pkg/monitoring"
+	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
 	"github.com/garden-apiserver/garden-apiserver/pkg/registry/internalsecret"
 	"github.com/garden-apiserver/garden-apiserver/pkg/registry/shoot"
 )
@@ -126,6 +127,15 @@ func (c completedConfig) newIssuer(generic *genericapiserver.GenericAPIServer, s
 	}
 	issuer := kubeconfig.NewIssuer(shoots, secrets,
 		kubeconfig.IdentityPolicy{Authorizer: c.GenericConfig.Authorization.Authorizer, Legacy: opts.LegacyIdentity}, opts)
+	if opts.KeyPoolSize > 0 {
+		pool := kubeconfig.NewKeyPool(pki.KeyType(opts.KeyType), opts.KeyPoolSize, opts.KeyPoolWorkers)
+		issuer.Keys = pool
+		// The refill workers run as long as the server; a hook that returns at once keeps readiness untouched.
+		generic.AddPostStartHookOrDie("shoot-kubeconfig-key-pool", func(ctx genericapiserver.PostStartHookContext) error {
+			go pool.Run(ctx)
+			return nil
+		})
+	}
 	// Drop the parsed CA of a deleted InternalSecret at once (other replicas drop it on their next read).
 	secrets.AfterDelete = func(obj runtime.Object, _ *metav1.DeleteOptions) { issuer.ForgetCA(obj) }
 

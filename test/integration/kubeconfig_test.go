@@ -22,6 +22,7 @@ import (
 	corev1beta1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+	"github.com/garden-apiserver/garden-apiserver/test/fixture"
 	"github.com/garden-apiserver/garden-apiserver/test/integration/framework"
 )
 
@@ -96,6 +97,11 @@ func TestAdminKubeconfig(t *testing.T) {
 	assert.WithinDuration(t, before.Add(1200*time.Second), cert.NotAfter, 2*time.Second)
 	assert.True(t, cert.NotAfter.Equal(res.Status.ExpirationTimestamp.Time), "expirationTimestamp is the certificate's NotAfter")
 	assert.GreaterOrEqual(t, cert.SerialNumber.BitLen(), 64, "random serial")
+	// Default flags: the key as Gardener issues it, which gardenlogin requires.
+	blocks, bits, err := fixture.ClientKeyBlocks(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"RSA PRIVATE KEY"}, blocks)
+	assert.Equal(t, 3072, bits)
 
 	// Viewer: other organization; a fresh key and serial per request.
 	viewer, err := shoots.CreateViewerKubeconfigRequest(ctx, "prod", &authv1alpha1.ViewerKubeconfigRequest{}, metav1.CreateOptions{})
