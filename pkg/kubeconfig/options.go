@@ -26,8 +26,8 @@ type Options struct {
 	CACacheSize         int
 	// ClusterCASources are the objects <shoot>.ca-cluster is read from, in order.
 	ClusterCASources []string
-	KeyPoolSize         int
-	KeyPoolWorkers      int
+	KeyPoolSize      int
+	KeyPoolWorkers   int
 }
 
 // Bounds and defaults of the key pool flags. 64 RSA-3072 keys hold about 200 KiB.
