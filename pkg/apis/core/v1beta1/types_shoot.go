@@ -102,9 +102,13 @@ const (
 // ShootStatus holds the most recently observed status of the Shoot cluster.
 type ShootStatus struct {
 	// AdvertisedAddresses holds information about the entrypoints of the Shoot's API server.
+	// Entries merge by name under strategic merge patch and server-side apply, as Gardener's.
 	// +optional
-	// +listType=atomic
-	AdvertisedAddresses []ShootAdvertisedAddress `json:"advertisedAddresses,omitempty" protobuf:"bytes,13,rep,name=advertisedAddresses"`
+	// +patchMergeKey=name
+	// +patchStrategy=merge
+	// +listType=map
+	// +listMapKey=name
+	AdvertisedAddresses []ShootAdvertisedAddress `json:"advertisedAddresses,omitempty" patchMergeKey:"name" patchStrategy:"merge" protobuf:"bytes,13,rep,name=advertisedAddresses"`
 	// Credentials contains information about the shoot credentials.
 	// +optional
 	Credentials *ShootCredentials `json:"credentials,omitempty" protobuf:"bytes,15,opt,name=credentials"`
