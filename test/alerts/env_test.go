@@ -121,7 +121,8 @@ func newReplica(t *testing.T, e *env, bin, name string) *replica {
 	r.args = []string{"--standalone", "--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", port),
 		"--state-dir=" + r.stateDir, "--etcd-servers=" + e.etcdURL,
 		"--encryption-provider-config=" + e.configFile, "--encryption-provider-config-automatic-reload",
-		"--encryption-provider-config-reload-interval=1s"}
+		"--encryption-provider-config-reload-interval=1s",
+		"--shoot-kubeconfig-key-pool-size=0"} // no kubeconfigs issued here: no keys to generate
 	return r
 }
 

@@ -88,7 +88,8 @@ func StartCluster(dir string, bins Binaries, serverArgs ...string) (*Cluster, er
 		}
 		r := &Replica{Name: fmt.Sprintf("replica-%d", i), StateDir: filepath.Join(dir, fmt.Sprintf("replica-%d", i)), Port: port}
 		r.args = append([]string{"--standalone", "--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", port),
-			"--state-dir=" + r.StateDir, "--etcd-servers=" + strings.Join(urls, ",")}, serverArgs...)
+			"--state-dir=" + r.StateDir, "--etcd-servers=" + strings.Join(urls, ","),
+			"--shoot-kubeconfig-key-pool-size=0"}, serverArgs...) // no kubeconfigs issued here: no keys to generate
 		c.Replicas = append(c.Replicas, r)
 		if err := c.StartReplica(r); err != nil {
 			return c, err
