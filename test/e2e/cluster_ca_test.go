@@ -47,13 +47,17 @@ func clusterCAs(cfg *clientcmdapi.Config) map[string]string {
 	return cas
 }
 
-// TestProjectMemberCannotPlantAClusterCA: alice holds edit in the project namespace, so she may
-// write ConfigMaps and Secrets there; her <shoot>.ca-cluster ConfigMap and Secret change nothing in
+// TestProjectMemberCannotPlantAClusterCA: alice may write ConfigMaps and Secrets in the project
+// namespace, as edit allows; her <shoot>.ca-cluster ConfigMap and Secret change nothing in
 // what the default server's kubeconfigs trust (admin, viewer, system admin).
 func TestProjectMemberCannotPlantAClusterCA(t *testing.T) {
 	shoot := createShoot(t, "e2e-planted")
-	mustKubectl(t, "admin", "create", "rolebinding", "e2e-alice-edit", "-n", projectNS, "--clusterrole=edit", "--user=alice")
-	t.Cleanup(func() { _, _ = kubectl("admin", "delete", "rolebinding", "e2e-alice-edit", "-n", projectNS) })
+	// What edit (and Gardener's project-member role) grants on these objects. edit itself is an
+	// aggregated role whose rules only kube-controller-manager's aggregation controller fills in.
+	mustKubectl(t, "admin", "create", "role", "e2e-alice-writes", "-n", projectNS,
+		"--verb=get,list,create,update,delete", "--resource=configmaps,secrets")
+	mustKubectl(t, "admin", "create", "rolebinding", "e2e-alice-writes", "-n", projectNS, "--role=e2e-alice-writes", "--user=alice")
+	t.Cleanup(func() { _, _ = kubectl("admin", "delete", "rolebinding,role", "e2e-alice-writes", "-n", projectNS) })
 	attacker, err := pki.NewCA("e2e-attacker-ca", time.Hour)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package upgrade
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -80,7 +81,8 @@ func writeObjects(t *testing.T, s *server) stored {
 		shootStatus(created, hibernated)
 		got, err := s.client.CoreV1beta1().Shoots(namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{})
 		require.NoError(t, err)
-		require.Equal(t, created.Status, got.Status, "the previous build kept every status field")
+		// As JSON: the status sent holds times in UTC, the decoded one in time.Local.
+		require.JSONEq(t, toJSON(t, created.Status), toJSON(t, got.Status), "the previous build kept every status field")
 		out.shoots = append(out.shoots, *got)
 	}
 	return out
@@ -107,4 +109,11 @@ func requireSame(t *testing.T, s *server, want stored, sameVersion bool) {
 		}
 		require.Equal(t, w, *got, "Shoot %s", w.Name)
 	}
+}
+
+func toJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
 }
