@@ -62,7 +62,7 @@ func Start(t testing.TB, stateDir string, extraArgs ...string) *Server {
 	o := server.NewServerOptions(io.Discard)
 	fs := pflag.NewFlagSet("garden-apiserver", pflag.ContinueOnError)
 	o.AddFlags(fs)
-	args := append([]string{"--standalone", "--state-dir", stateDir, "--bind-address", "127.0.0.1",
+	args := append([]string{"--standalone", "--state-dir", stateDir,
 		fmt.Sprintf("--secure-port=%d", port)}, extraArgs...)
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
