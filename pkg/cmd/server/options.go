@@ -120,8 +120,10 @@ func (o *ServerOptions) AddFlags(fs *pflag.FlagSet) {
 // Complete fills in what the flags leave open; call it right after parsing them. What a mode
 // implies is a default set here, before Validate: the bind address, the embedded etcd's
 // endpoint and, in standalone mode, the files of the state directory the serving, client
-// authentication and encryption options point at. Complete writes no file: Run creates the
-// state directory's contents once the options are valid.
+// authentication and encryption options point at. Complete writes nothing in the state
+// directory: Run creates its contents once the options are valid. (Without a serving
+// certificate outside standalone mode, the library's self-signed one is made here, as
+// kube-apiserver's Complete does.)
 func (o *ServerOptions) Complete() error {
 	// Feature gates and emulated versions take their flag values before anything reads them.
 	if err := o.ServerRun.ComponentGlobalsRegistry.Set(); err != nil {
