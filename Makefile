@@ -40,7 +40,7 @@ image-test: image
 
 ## run: standalone server on an embedded etcd, admin kubeconfig in $(STATE_DIR)
 run: build
-	$(BIN) --standalone --state-dir $(STATE_DIR) --bind-address 127.0.0.1 --secure-port $(PORT)
+	$(BIN) --standalone --state-dir $(STATE_DIR) --secure-port $(PORT)
 
 ## test: unit, integration and end-to-end tests, the alert rules' tests, and the image's test
 test: monitoring-test unit integration e2e image-test
