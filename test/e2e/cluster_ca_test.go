@@ -57,7 +57,12 @@ func TestProjectMemberCannotPlantAClusterCA(t *testing.T) {
 	mustKubectl(t, "admin", "create", "role", "e2e-alice-writes", "-n", projectNS,
 		"--verb=get,list,create,update,delete", "--resource=configmaps,secrets")
 	mustKubectl(t, "admin", "create", "rolebinding", "e2e-alice-writes", "-n", projectNS, "--role=e2e-alice-writes", "--user=alice")
-	t.Cleanup(func() { _, _ = kubectl("admin", "delete", "rolebinding,role", "e2e-alice-writes", "-n", projectNS) })
+	mustKubectl(t, "admin", "create", "rolebinding", "e2e-alice-member", "-n", projectNS,
+		"--clusterrole=garden-apiserver:project-member", "--user=alice")
+	t.Cleanup(func() {
+		_, _ = kubectl("admin", "delete", "rolebinding,role", "e2e-alice-writes", "-n", projectNS)
+		_, _ = kubectl("admin", "delete", "rolebinding", "e2e-alice-member", "-n", projectNS)
+	})
 	attacker, err := pki.NewCA("e2e-attacker-ca", time.Hour)
 	if err != nil {
 		t.Fatal(err)
