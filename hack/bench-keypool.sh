@@ -53,6 +53,12 @@ start_server nopool --shoot-kubeconfig-key-pool-size=0
 "$PERF" -kubeconfig "$STATE/admin.kubeconfig" -phases issue -clients 16 -duration "$DURATION" -key-label "rsa-3072, no pool" | tee "$WORK/nopool.md"
 stop_server
 
+# rows FILE: FILE without the header of a table that has no rows (phases print one each).
+rows() {
+	awk '/^\| operation \|/ { h = $0; next } /^\|---/ && h != "" { s = $0; next }
+		{ if (h != "" && /^\|/) { print h; print s } h = ""; print }' "$1"
+}
+
 SECTION="$WORK/section.md"
 {
 	cat <<EOF
@@ -68,13 +74,13 @@ pool drained; the time to refill without load. For comparison a server with \`--
 idle CPU, and issuance at 16 clients where every request generates its key.
 
 EOF
-	cat "$WORK/pool.md"
+	rows "$WORK/pool.md"
 	echo
 	echo "| without a pool | measured |"
 	echo "|---|---|"
-	cat "$WORK/idle.md"
+	rows "$WORK/idle.md"
 	echo
-	cat "$WORK/nopool.md"
+	rows "$WORK/nopool.md"
 	echo
 	echo "Targets: burst p99 < 100 ms; sustained rate as fast as the refill workers generate; no key"
 	echo "generated while idle with the pool full (idle CPU the same as without a pool)."
