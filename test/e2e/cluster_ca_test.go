@@ -69,7 +69,7 @@ func TestProjectMemberCannotPlantAClusterCA(t *testing.T) {
 	}
 	eventually(t, 20*time.Second, "alice may create configmaps", func() error {
 		if out, err := kubectl("alice", "auth", "can-i", "create", "configmaps", "-n", projectNS); strings.TrimSpace(out) != "yes" {
-			return fmt.Errorf("can-i: %q %v", out, err)
+			return fmt.Errorf("can-i: %q: %w", out, err)
 		}
 		return nil
 	})
