@@ -66,11 +66,6 @@ func project(src reflect.Value, dst reflect.Type) reflect.Value {
 	return out
 }
 
-// projectObject is project for pointers to objects.
-func projectObject[T any](src any) *T {
-	return project(reflect.ValueOf(src), reflect.TypeFor[*T]()).Interface().(*T)
-}
-
 // leafPaths lists every leaf field of t ("Spec.Kubernetes.Version", "Items[].Data{}", ...).
 // TypeMeta is left out: it is set by the encoder, not by the user.
 func leafPaths(t reflect.Type) []string {
