@@ -6,10 +6,10 @@ BIN        := _output/bin/garden-apiserver
 STATE_DIR  ?= _output/state
 PORT       ?= 8443
 GO_TEST    ?= go test
-# Packages of the main module; the e2e suite, the image test and hack/tools have their own targets.
-UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration -e /hack/image)
+# Packages of the main module; the e2e suites, the image test and hack/tools have their own targets.
+UNIT_PKGS  := $(shell go list ./... | grep -v -e /test/e2e -e /test/integration -e /test/alerts -e /hack/image)
 
-.PHONY: all build plugin image image-test run test unit integration e2e tools verify generate bench fuzz clean
+.PHONY: all build plugin image image-test run test unit integration e2e compat robustness tools verify generate bench fuzz clean monitoring-test monitoring-generate
 
 all: build
 
@@ -40,10 +40,19 @@ image-test: image
 
 ## run: standalone server on an embedded etcd, admin kubeconfig in $(STATE_DIR)
 run: build
-	$(BIN) --standalone --state-dir $(STATE_DIR) --bind-address 127.0.0.1 --secure-port $(PORT)
+	$(BIN) --standalone --state-dir $(STATE_DIR) --secure-port $(PORT)
 
-## test: unit, integration and end-to-end tests, and the image's test
-test: unit integration e2e image-test
+## test: unit, integration and end-to-end tests, the alert rules' tests, and the image's test
+test: monitoring-test unit integration e2e image-test
+
+## monitoring-test: promtool check rules and promtool test rules on artifacts/monitoring
+## (installs Debian's prometheus package when promtool is missing)
+monitoring-test:
+	./hack/monitoring-test.sh
+
+## monitoring-generate: artifacts/monitoring/prometheusrule.yaml from the plain rule files
+monitoring-generate:
+	go run ./hack/monitoring
 
 # Unit and integration tests run under the race detector (once, not also without it).
 RACE ?= -race
@@ -54,10 +63,25 @@ unit:
 integration:
 	$(GO_TEST) $(RACE) -count=1 -timeout 30m ./test/integration/...
 
-## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas
+## e2e: a real kube-apiserver and etcd (built once into _output/tools) in front of two replicas;
+## test/alerts: the rules of artifacts/monitoring on a real Prometheus scraping two replicas
 # CGO_ENABLED=0 -trimpath: the same compiled packages as `make build`, not another full compile.
 e2e: tools build plugin
-	CGO_ENABLED=0 $(GO_TEST) -trimpath -count=1 -timeout 30m ./test/e2e/...
+	./hack/install-prometheus.sh
+	CGO_ENABLED=0 $(GO_TEST) -trimpath -count=1 -timeout 30m ./test/e2e/... ./test/alerts/...
+
+## compat: our types and a live standalone server against Gardener's published API module
+## (test/compat, its own go.mod; docs/protobuf.md "Gardener's clients")
+compat: build
+	cd test/compat && GARDEN_APISERVER_BIN=$(abspath $(BIN)) $(GO_TEST) -count=1 ./...
+
+## robustness: traffic through two replicas on a 3-member etcd cluster under faults, checked for
+## linearizability (porcupine) and watch guarantees (docs/reliability.md). Short profile by default
+## (about 3 minutes); ROBUSTNESS_PROFILE=long is the 30-minute release check.
+ROBUSTNESS_PROFILE ?= short
+ROBUSTNESS_TIMEOUT ?= $(if $(filter long,$(ROBUSTNESS_PROFILE)),90m,15m)
+robustness: tools build
+	cd test/robustness && ROBUSTNESS_PROFILE=$(ROBUSTNESS_PROFILE) CGO_ENABLED=0 $(GO_TEST) -trimpath -count=1 -v -timeout $(ROBUSTNESS_TIMEOUT) ./...
 
 tools:
 	./hack/build-tools.sh
@@ -68,6 +92,8 @@ LINT := _output/tools/bin/golangci-lint
 lint:
 	./hack/build-tools.sh golangci-lint
 	GOFLAGS=-trimpath $(LINT) run ./...
+	cd test/compat && GOFLAGS=-trimpath $(abspath $(LINT)) run ./...
+	cd test/robustness && GOFLAGS=-trimpath $(abspath $(LINT)) run ./...
 
 ## verify: generated code is up to date, go.mod files are tidy, code is formatted and passes the linters
 verify: lint
@@ -83,6 +109,7 @@ generate:
 bench:
 	$(GO_TEST) -run '^$$' -bench . -benchmem ./pkg/...
 	./hack/bench.sh
+	./hack/bench-keypool.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (seed corpora already run in `make unit`)
 FUZZTIME ?= 10s

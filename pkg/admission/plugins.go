@@ -1,6 +1,6 @@
 // Package admission assembles garden-apiserver's admission chain: the plugin names and their
-// fixed order, the initializer with our informers and clients, and the chain of standalone
-// mode, where the generic kube-dependent plugins cannot run.
+// fixed order, the initializer with our informers and clients, and the plugins that need a
+// Kubernetes cluster (off in standalone mode).
 package admission
 
 import (
@@ -36,6 +36,17 @@ var AllOrderedPlugins = []string{
 	resourcequota.PluginName,             // ResourceQuota: last, as in kube-apiserver, to charge only admitted requests
 }
 
+// ClusterPlugins cannot run without a kube-apiserver: what they read lives there. Standalone
+// mode turns them off.
+var ClusterPlugins = map[string]string{
+	lifecycle.PluginName:                 "namespaces live in a kube-apiserver",
+	mutatingwebhook.PluginName:           "MutatingWebhookConfigurations live in a kube-apiserver",
+	validatingwebhook.PluginName:         "ValidatingWebhookConfigurations live in a kube-apiserver",
+	mutatingadmissionpolicy.PluginName:   "MutatingAdmissionPolicies live in a kube-apiserver",
+	validatingadmissionpolicy.PluginName: "ValidatingAdmissionPolicies live in a kube-apiserver",
+	resourcequota.PluginName:             "ResourceQuotas live in a kube-apiserver",
+}
+
 // RegisterAllAdmissionPlugins registers our plugins; the generic ones are registered by
 // genericoptions.NewAdmissionOptions.
 func RegisterAllAdmissionPlugins(plugins *k8sadmission.Plugins) {
@@ -46,10 +57,10 @@ func RegisterAllAdmissionPlugins(plugins *k8sadmission.Plugins) {
 	resourcequota.Register(plugins)
 }
 
-// Configure registers our plugins in the options, fixes the order and hands our informers and
-// clients to the plugins. Call it before the flags are added, so their help lists the plugins.
-func Configure(o *genericoptions.RecommendedOptions) {
-	RegisterAllAdmissionPlugins(o.Admission.Plugins)
-	o.Admission.RecommendedPluginOrder = AllOrderedPlugins
-	o.ExtraAdmissionInitializers = ExtraInitializers
+// Configure registers our plugins in the options and fixes the order. Call it before the flags
+// are added, so their help lists the plugins. ExtraInitializers hands our informers and clients
+// to the plugins.
+func Configure(a *genericoptions.AdmissionOptions) {
+	RegisterAllAdmissionPlugins(a.Plugins)
+	a.RecommendedPluginOrder = AllOrderedPlugins
 }

@@ -1,8 +1,6 @@
 package apiserver
 
 import (
-	"fmt"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
@@ -10,12 +8,13 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
+	"github.com/garden-apiserver/garden-apiserver/pkg/monitoring"
+	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
 	"github.com/garden-apiserver/garden-apiserver/pkg/registry/internalsecret"
 	"github.com/garden-apiserver/garden-apiserver/pkg/registry/shoot"
 )
@@ -105,6 +104,7 @@ func (c completedConfig) New() (*Server, error) {
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, err
 	}
+	monitoring.RegisterShootCAExpiry(secrets.Store)
 	// /readyz waits for the watch caches to be filled, as kube-apiserver's does; until then lists
 	// with resourceVersion=0 go to etcd and watches are refused with 429.
 	generic.AddPostStartHookOrDie("storage-readiness", generic.StorageReadinessHook.Hook)
@@ -115,8 +115,8 @@ func (c completedConfig) New() (*Server, error) {
 }
 
 // newIssuer builds the kubeconfig issuer: the server's own authorizer decides the certificate's
-// group; in delegated mode <shoot>.ca-cluster is also read from the cluster (ConfigMaps through an
-// informer, Secrets with a GET when no ConfigMap exists).
+// group; <shoot>.ca-cluster is read from the sources of --shoot-cluster-ca-sources, ConfigMaps and
+// Secrets with a GET per issuance (no informer: a source that is off costs nothing).
 func (c completedConfig) newIssuer(generic *genericapiserver.GenericAPIServer, shoots, secrets *genericregistry.Store) (*kubeconfig.Issuer, error) {
 	kubeconfig.RegisterMetrics()
 	opts := c.ExtraConfig.Kubeconfig
@@ -127,10 +127,19 @@ func (c completedConfig) newIssuer(generic *genericapiserver.GenericAPIServer, s
 	}
 	issuer := kubeconfig.NewIssuer(shoots, secrets,
 		kubeconfig.IdentityPolicy{Authorizer: c.GenericConfig.Authorization.Authorizer, Legacy: opts.LegacyIdentity}, opts)
+	if opts.KeyPoolSize > 0 {
+		pool := kubeconfig.NewKeyPool(pki.KeyType(opts.KeyType), opts.KeyPoolSize, opts.KeyPoolWorkers)
+		issuer.Keys = pool
+		// The refill workers run as long as the server; a hook that returns at once keeps readiness untouched.
+		generic.AddPostStartHookOrDie("shoot-kubeconfig-key-pool", func(ctx genericapiserver.PostStartHookContext) error {
+			go pool.Run(ctx)
+			return nil
+		})
+	}
 	// Drop the parsed CA of a deleted InternalSecret at once (other replicas drop it on their next read).
 	secrets.AfterDelete = func(obj runtime.Object, _ *metav1.DeleteOptions) { issuer.ForgetCA(obj) }
 
-	if c.clusterClient == nil || c.GenericConfig.SharedInformerFactory == nil {
+	if c.clusterClient == nil || !opts.ClusterCAFromCluster() {
 		return issuer, nil
 	}
 	kube, err := kubernetes.NewForConfig(c.clusterClient)
@@ -138,15 +147,5 @@ func (c completedConfig) newIssuer(generic *genericapiserver.GenericAPIServer, s
 		return nil, err
 	}
 	issuer.Kube = kube
-	configMaps := c.GenericConfig.SharedInformerFactory.Core().V1().ConfigMaps()
-	issuer.ConfigMaps = configMaps.Lister()
-	informer := configMaps.Informer()
-	// Not ready before the ConfigMaps are known: a missing one would fall through to a stale CA.
-	generic.AddPostStartHookOrDie("shoot-cluster-ca-informer-synced", func(ctx genericapiserver.PostStartHookContext) error {
-		if !cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
-			return fmt.Errorf("the ConfigMap informer did not sync")
-		}
-		return nil
-	})
 	return issuer, nil
 }

@@ -43,6 +43,10 @@ func (g *generation) checkHealth(req *http.Request) error {
 	return nil
 }
 
+// usesKMS: the configuration has a KMS provider. The library's close grace period is the sum
+// of the KMS providers' timeouts, each of them positive.
+func (g *generation) usesKMS() bool { return g.closeGrace > 0 }
+
 func (g *generation) close() { time.AfterFunc(g.closeGrace, g.cancel) }
 
 // generations is what the stores' transformers read, without locks: the configuration in
@@ -268,12 +272,13 @@ func (k *keyring) forgetPrevious() {
 
 // checkHealth runs the KMS health checks of the configuration in effect (cached by the
 // library); they also rotate the KMS v2 DEK when the plugin reports a new key ID.
-func (k *keyring) checkHealth(ctx context.Context) error {
+func (k *keyring) checkHealth(ctx context.Context) (*generation, error) {
+	g := k.current()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/healthz/"+kmsHealthName, nil)
 	if err != nil {
-		return err
+		return g, err
 	}
-	return k.current().checkHealth(req)
+	return g, g.checkHealth(req)
 }
 
 // kmsHealthName is the library's name of the KMS check when the file may be reloaded.

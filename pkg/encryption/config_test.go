@@ -134,7 +134,9 @@ func TestKeyringHealthChecks(t *testing.T) {
 	checks := k.healthChecks()
 	require.Len(t, checks, 1)
 	assert.Equal(t, "kms-providers", checks[0].Name())
-	assert.NoError(t, k.checkHealth(t.Context()))
+	g, err := k.checkHealth(t.Context())
+	assert.NoError(t, err)
+	assert.False(t, g.usesKMS(), "no KMS provider")
 
 	none, err := newKeyring(t.Context(), "", false, time.Hour, "test")
 	require.NoError(t, err)

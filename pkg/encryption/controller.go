@@ -157,7 +157,7 @@ type configState struct {
 // checkConfig runs the KMS health checks (which rotate the KMS v2 DEK on a new key ID) and
 // reports the configuration in effect with every resource's write prefix.
 func (c *Controller) checkConfig(ctx context.Context) configState {
-	_ = c.keyring.checkHealth(ctx)
+	recordKMSHealth(c.keyring.checkHealth(ctx))
 	loaded, hash, err := c.keyring.state()
 	gen := c.keyring.current()
 	c.reporter.setConfig(loaded, err, hash, c.migrator.writePrefixes(gen))

@@ -1,10 +1,9 @@
 package encryption
 
 import (
-	"bytes"
 	"mime"
 
-	"k8s.io/apimachinery/pkg/runtime"
+	"github.com/garden-apiserver/garden-apiserver/pkg/storagecodec"
 )
 
 // The server also rewrites objects stored in another format than --storage-media-type (JSON
@@ -12,20 +11,9 @@ import (
 // another format reads as stale, exactly like one written with an old key, so the store writes
 // it again on any update and the controller counts and rewrites it.
 
-// protobufMagic starts every value the protobuf serializer writes.
-var protobufMagic = []byte("k8s\x00")
-
-// storedMediaType names the format of a decrypted stored value.
-func storedMediaType(v []byte) string {
-	switch {
-	case bytes.HasPrefix(v, protobufMagic):
-		return runtime.ContentTypeProtobuf
-	case bytes.HasPrefix(bytes.TrimLeft(v, " \t\r\n"), []byte("{")):
-		return runtime.ContentTypeJSON
-	default:
-		return runtime.ContentTypeYAML
-	}
-}
+// storedMediaType names the format of a decrypted stored value; protobuf with the earlier
+// field numbers is a format of its own (storagecodec.LegacyProtobuf), so it reads as stale too.
+func storedMediaType(v []byte) string { return storagecodec.StoredMediaType(v) }
 
 // writeMediaType is the media type the storage codec writes, without parameters; empty when
 // unknown, which turns the format check off.

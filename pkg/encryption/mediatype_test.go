@@ -6,11 +6,18 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/storage/value"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/storagecodec"
 )
+
+// markedProtobuf is a protobuf envelope as the storage codec writes it: Gardener's field
+// numbers, marked in the envelope's content type.
+var markedProtobuf = "k8s\x00\x0a\x02v1\x22" + string(rune(len(storagecodec.FieldsMarker))) + storagecodec.FieldsMarker
 
 func TestStoredMediaType(t *testing.T) {
 	for in, want := range map[string]string{
-		"k8s\x00\x0a\x1f":                  runtime.ContentTypeProtobuf,
+		markedProtobuf:                     runtime.ContentTypeProtobuf,
+		"k8s\x00\x0a\x02v1":                storagecodec.LegacyProtobuf,
 		`{"kind":"InternalSecret"}` + "\n": runtime.ContentTypeJSON,
 		" \n{}":                            runtime.ContentTypeJSON,
 		"kind: InternalSecret\n":           runtime.ContentTypeYAML,
@@ -36,7 +43,7 @@ func TestWriteMediaType(t *testing.T) {
 // A value in another format than the server writes reads as stale (so it is rewritten), in
 // both directions, and is returned unchanged.
 func TestTransformerStaleOnOtherFormat(t *testing.T) {
-	pb, js := []byte("k8s\x00\x0a\x02v1"), []byte(`{"kind":"InternalSecret"}`)
+	pb, legacy, js := []byte(markedProtobuf), []byte("k8s\x00\x0a\x02v1"), []byte(`{"kind":"InternalSecret"}`)
 	for _, tc := range []struct {
 		write string
 		in    []byte
@@ -44,6 +51,8 @@ func TestTransformerStaleOnOtherFormat(t *testing.T) {
 	}{
 		{runtime.ContentTypeProtobuf, pb, false},
 		{runtime.ContentTypeProtobuf, js, true},
+		{runtime.ContentTypeProtobuf, legacy, true},
+		{runtime.ContentTypeJSON, legacy, true},
 		{runtime.ContentTypeJSON, js, false},
 		{runtime.ContentTypeJSON, pb, true},
 		{"", js, false},
@@ -66,7 +75,7 @@ func TestTransformerFormatAfterDecryption(t *testing.T) {
 	for _, tc := range []struct {
 		plain []byte
 		stale bool
-	}{{[]byte("k8s\x00\x0a\x02v1"), false}, {[]byte(`{"kind":"InternalSecret"}`), true}} {
+	}{{[]byte(markedProtobuf), false}, {[]byte("k8s\x00\x0a\x02v1"), true}, {[]byte(`{"kind":"InternalSecret"}`), true}} {
 		enc, err := lib.TransformToStorage(context.Background(), tc.plain, value.DefaultContext("/k"))
 		if err != nil {
 			t.Fatal(err)

@@ -55,6 +55,7 @@ func registerMetrics() {
 		// The library's reload metrics, recorded by the keyring as the library's reload does.
 		encryptionconfigmetrics.RegisterMetrics()
 		legacyregistry.MustRegister(migratedTotal, remainingGauge, errorsTotal, completeGauge, configLoadedGauge, configErrorsTotal)
+		registerAlertMetrics()
 	})
 }
 

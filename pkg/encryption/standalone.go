@@ -15,8 +15,10 @@ import (
 const StandaloneConfigFile = "encryption-config.yaml"
 
 // EnsureStandaloneConfig returns the path of the standalone encryption configuration, creating
-// it once with a random 32-byte secretbox key for InternalSecrets (file mode 0600). The identity
-// provider second keeps objects written before encryption readable until they are rewritten.
+// it once with a random 32-byte secretbox key for InternalSecrets (file mode 0600). Standalone
+// mode encrypts from the first write, so the configuration has no identity provider: a plaintext
+// value in etcd was not written by this server and is refused rather than trusted. An existing
+// file is never changed (those of earlier releases keep their identity provider).
 func EnsureStandaloneConfig(stateDir string) (string, error) {
 	p := filepath.Join(stateDir, StandaloneConfigFile)
 	if _, err := os.Stat(p); err == nil {
@@ -43,7 +45,6 @@ resources:
       keys:
       - name: key-%s
         secret: %s
-  - identity: {}
 `, time.Now().UTC().Format("20060102"), base64.StdEncoding.EncodeToString(key))
 	// Written aside, then linked: the file appears complete or not at all, and an existing key is
 	// never overwritten.

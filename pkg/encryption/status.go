@@ -138,6 +138,7 @@ func (p *reporter) setConfig(loaded bool, err error, hash string, writePrefixes 
 func (p *reporter) configLoadFailed() { configErrorsTotal.Inc() }
 
 func (p *reporter) setReplicas(agree bool, all []ReplicaStatus) {
+	recordReplicas(agree, all)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.status.ReplicasAgree, p.status.Replicas = agree, all
@@ -159,6 +160,7 @@ func (p *reporter) setScanCompleted() {
 func (p *reporter) setScan(r *resource, scan resourceScan) {
 	gr := r.gr.String()
 	remainingGauge.WithLabelValues(gr).Set(float64(scan.Stale + scan.Unreadable))
+	unreadableGauge.WithLabelValues(gr).Set(float64(scan.Unreadable))
 	if scan.Unreadable > 0 {
 		errorsTotal.WithLabelValues(gr).Add(float64(scan.Unreadable))
 	}

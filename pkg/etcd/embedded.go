@@ -1,13 +1,16 @@
 // Package etcd runs the embedded etcd used when no --etcd-servers are given.
+//
+// It listens on a unix socket only, never on TCP: the socket lives in a directory of mode
+// 0700, so the file system lets only the server's user connect. A single member needs no peer
+// listener; the peer URL it advertises is never listened on or dialled.
 package etcd
 
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
-	"strconv"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -17,7 +20,19 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// Embedded is a single-member etcd listening on loopback only.
+// SocketFile is the name of the client socket in the state directory.
+const SocketFile = "etcd.sock"
+
+// maxSocketPath is the longest path a unix socket can have on Linux (sun_path, 108 bytes with
+// its terminating NUL).
+const maxSocketPath = 107
+
+// advertisedPeerURL is recorded as the member's peer URL. Nothing listens on it: a
+// single-member cluster never dials its own peer URL, and data directories of earlier
+// releases, which recorded a loopback TCP peer URL, start with it unchanged.
+const advertisedPeerURL = "http://127.0.0.1:2380"
+
+// Embedded is a single-member etcd listening on a unix socket only.
 type Embedded struct {
 	etcd    *embed.Etcd
 	closing *atomic.Bool
@@ -25,16 +40,41 @@ type Embedded struct {
 	Endpoint string
 }
 
-// StartEmbedded starts etcd with its data in dir (created 0700) and waits until it serves.
-func StartEmbedded(ctx context.Context, dir string) (*Embedded, error) {
+// Endpoint is the client URL of an etcd listening on the unix socket at the absolute path socket.
+func Endpoint(socket string) string {
+	return "unix://" + socket
+}
+
+// CheckSocketPath returns an error when socket cannot be the path of a unix socket.
+func CheckSocketPath(socket string) error {
+	if !filepath.IsAbs(socket) {
+		return fmt.Errorf("the etcd socket path %q is not absolute", socket)
+	}
+	if len(socket) > maxSocketPath {
+		return fmt.Errorf("the etcd socket path %s is %d bytes long, unix sockets allow at most %d: use a shorter --state-dir",
+			socket, len(socket), maxSocketPath)
+	}
+	return nil
+}
+
+// StartEmbedded starts etcd with its data in dir (created 0700), serving clients on the unix
+// socket at the absolute path socket, and waits until it serves. The socket's directory must
+// not be accessible to group or others.
+func StartEmbedded(ctx context.Context, dir, socket string) (*Embedded, error) {
+	if err := CheckSocketPath(socket); err != nil {
+		return nil, err
+	}
+	if err := privateParent(socket); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating etcd data directory: %w", err)
 	}
-	clientURL, err := freeLoopbackURL()
+	clientURL, err := url.Parse(Endpoint(socket))
 	if err != nil {
 		return nil, err
 	}
-	peerURL, err := freeLoopbackURL()
+	peerURL, err := url.Parse(advertisedPeerURL)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +84,7 @@ func StartEmbedded(ctx context.Context, dir string) (*Embedded, error) {
 	cfg.Dir = dir
 	cfg.ListenClientUrls = []url.URL{*clientURL}
 	cfg.AdvertiseClientUrls = []url.URL{*clientURL}
-	cfg.ListenPeerUrls = []url.URL{*peerURL}
+	cfg.ListenPeerUrls = nil
 	cfg.AdvertisePeerUrls = []url.URL{*peerURL}
 	cfg.InitialCluster = cfg.Name + "=" + peerURL.String()
 	cfg.LogLevel = "error"
@@ -104,12 +144,15 @@ func (f shutdownFilter) Check(ent zapcore.Entry, ce *zapcore.CheckedEntry) *zapc
 	return f.Core.Check(ent, ce)
 }
 
-func freeLoopbackURL() (*url.URL, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// privateParent checks that only the owner can enter the socket's directory.
+func privateParent(socket string) error {
+	dir := filepath.Dir(socket)
+	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("finding a free loopback port: %w", err)
+		return fmt.Errorf("the etcd socket's directory: %w", err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	return &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, nil
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("the etcd socket's directory %s has mode %s: other users could connect; it must be 0700", dir, perm)
+	}
+	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/lru"
 
@@ -84,74 +83,6 @@ func fingerprint(parts ...[]byte) string {
 		h.Write([]byte{0})
 	}
 	return fmt.Sprintf("%x", h.Sum(nil)[:8])
-}
-
-// caSource reads ca.crt of one kind of object; found is false only when the object does not exist.
-type caSource struct {
-	kind string
-	read func(ctx context.Context, namespace, name string) (data []byte, found bool, err error)
-}
-
-// clusterCA returns ca.crt (the whole bundle) of <shoot>.ca-cluster from the first source that has
-// the object: the ConfigMap (kept current by the shoot's operator during CA rotation), a Secret,
-// then the InternalSecret. A failed read is an error, not a reason to try the next source.
-func (i *Issuer) clusterCA(ctx context.Context, namespace, name string) ([]byte, string, error) {
-	for _, src := range i.clusterCASources() {
-		data, found, err := src.read(ctx, namespace, name)
-		if transient(err) {
-			// etcd or the cluster is unavailable or overloaded: keep the 503/504/429 and its Retry-After.
-			return nil, ReasonError, err
-		}
-		if err != nil {
-			return nil, ReasonError, apierrors.NewInternalError(fmt.Errorf("reading the cluster CA from %s %s/%s: %w", src.kind, namespace, name, err))
-		}
-		if !found {
-			continue
-		}
-		if len(data) == 0 {
-			return nil, ReasonCAUnusable, apierrors.NewInternalError(fmt.Errorf("%s %s/%s has no %s", src.kind, namespace, name, CACertKey))
-		}
-		return data, "", nil
-	}
-	return nil, ReasonCAMissing, apierrors.NewInternalError(fmt.Errorf("no cluster CA for the shoot: no ConfigMap, Secret or InternalSecret %s/%s", namespace, name))
-}
-
-func (i *Issuer) clusterCASources() []caSource {
-	var sources []caSource
-	if i.ConfigMaps != nil {
-		sources = append(sources, caSource{"ConfigMap", func(_ context.Context, namespace, name string) ([]byte, bool, error) {
-			cm, err := i.ConfigMaps.ConfigMaps(namespace).Get(name)
-			if apierrors.IsNotFound(err) {
-				return nil, false, nil
-			}
-			if err != nil {
-				return nil, false, err
-			}
-			return []byte(cm.Data[CACertKey]), true, nil
-		}})
-	}
-	if i.Kube != nil {
-		sources = append(sources, caSource{"Secret", func(ctx context.Context, namespace, name string) ([]byte, bool, error) {
-			s, err := i.Kube.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				return nil, false, nil
-			}
-			if err != nil {
-				return nil, false, err
-			}
-			return s.Data[CACertKey], true, nil
-		}})
-	}
-	return append(sources, caSource{"InternalSecret", func(ctx context.Context, namespace, name string) ([]byte, bool, error) {
-		s, err := getInternalSecret(ctx, i.Secrets, namespace, name)
-		if apierrors.IsNotFound(err) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		return s.Data[CACertKey], true, nil
-	}})
 }
 
 // transient reports errors a client should retry rather than report as a server fault.

@@ -2,6 +2,7 @@ package kubeconfig
 
 import (
 	"context"
+	"crypto"
 	"fmt"
 	"math"
 	"time"
@@ -11,7 +12,6 @@ import (
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/kubernetes"
-	corev1listers "k8s.io/client-go/listers/core/v1"
 	"k8s.io/utils/lru"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
@@ -23,11 +23,13 @@ import (
 // request costs one key generation and one signature.
 type Issuer struct {
 	Shoots, Secrets rest.Getter
-	// ConfigMaps and Kube read <shoot>.ca-cluster from the cluster; both nil in standalone mode.
-	ConfigMaps corev1listers.ConfigMapLister
+	// Kube reads <shoot>.ca-cluster from the cluster when a source of
+	// Options.ClusterCASources needs it; nil otherwise.
 	Kube       kubernetes.Interface
 	Identities IdentityPolicy
 	Options    Options
+	// Keys holds client keys generated ahead of time; nil generates one per request.
+	Keys *KeyPool
 
 	cas *lru.Cache
 }
@@ -44,9 +46,11 @@ type Request struct {
 	User             user.Info
 	// ExpirationSeconds as requested (already defaulted and validated).
 	ExpirationSeconds int64
+	// DryRun checks and decides everything but takes no key, signs nothing and counts nothing as issued.
+	DryRun bool
 }
 
-// Result is the issued kubeconfig.
+// Result is the issued kubeconfig (none in a dry run).
 type Result struct {
 	Kubeconfig []byte
 	Expiration time.Time
@@ -63,7 +67,9 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (*Result, error) {
 		RecordRefused(r.Kind, reason)
 		return nil, err
 	}
-	recordIssued(r.Kind, res.Group, time.Since(start))
+	if !r.DryRun {
+		recordIssued(r.Kind, res.Group, time.Since(start))
+	}
 	return res, nil
 }
 
@@ -92,7 +98,10 @@ func (i *Issuer) issue(ctx context.Context, r Request) (*Result, string, error) 
 	}
 	// Whole seconds, so the reported timestamp equals the certificate's NotAfter.
 	expiration := time.Now().Add(granted).Truncate(time.Second)
-	key, err := pki.NewKey(pki.KeyType(i.Options.KeyType))
+	if r.DryRun {
+		return &Result{Expiration: expiration, Granted: granted, Group: id.Organization}, "", nil
+	}
+	key, err := i.clientKey()
 	if err != nil {
 		return nil, ReasonError, apierrors.NewInternalError(err)
 	}
@@ -110,6 +119,13 @@ func (i *Issuer) issue(ctx context.Context, r Request) (*Result, string, error) 
 		return nil, ReasonError, apierrors.NewInternalError(err)
 	}
 	return &Result{Kubeconfig: kubeconfig, Expiration: expiration, Granted: granted, Serial: cert.SerialNumber.Text(16), Group: id.Organization}, "", nil
+}
+
+func (i *Issuer) clientKey() (crypto.Signer, error) {
+	if i.Keys != nil {
+		return i.Keys.Key()
+	}
+	return pki.NewKey(pki.KeyType(i.Options.KeyType))
 }
 
 // grant clamps the requested validity to the kind's maximum.

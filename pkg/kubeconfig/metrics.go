@@ -46,7 +46,7 @@ var (
 // RegisterMetrics adds the issuance metrics to the server's /metrics.
 func RegisterMetrics() {
 	registerMetricsOnce.Do(func() {
-		legacyregistry.MustRegister(issuedTotal, refusedTotal, issueDuration)
+		legacyregistry.MustRegister(issuedTotal, refusedTotal, issueDuration, keyPoolKeys, keyPoolGenerated, keyPoolMisses)
 	})
 }
 

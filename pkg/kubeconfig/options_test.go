@@ -38,6 +38,7 @@ func TestOptionsDefaults(t *testing.T) {
 	assert.Equal(t, 24*time.Hour, o.MaxExpiration(Admin))
 	assert.Equal(t, 24*time.Hour, o.MaxExpiration(Viewer))
 	assert.False(t, o.LegacyIdentity)
+	assert.Equal(t, "rsa-3072", o.KeyType, "what Gardener issues and gardenlogin accepts")
 	o.CACacheSize = 0
 	assert.Len(t, o.Validate(), 1)
 
@@ -45,4 +46,31 @@ func TestOptionsDefaults(t *testing.T) {
 	o.KeyType = "dsa"
 	require.Len(t, o.Validate(), 1)
 	assert.Contains(t, o.Validate()[0].Error(), "--shoot-kubeconfig-key-type must be one of")
+}
+
+func TestOptionsKeyPool(t *testing.T) {
+	o := NewOptions()
+	assert.Equal(t, 64, o.KeyPoolSize)
+	assert.Equal(t, 1, o.KeyPoolWorkers)
+	for args, want := range map[string]string{
+		"--shoot-kubeconfig-key-pool-size=0":     "",
+		"--shoot-kubeconfig-key-pool-size=4096":  "",
+		"--shoot-kubeconfig-key-pool-size=-1":    "--shoot-kubeconfig-key-pool-size must be in [0, 4096], got -1",
+		"--shoot-kubeconfig-key-pool-size=4097":  "--shoot-kubeconfig-key-pool-size must be in [0, 4096], got 4097",
+		"--shoot-kubeconfig-key-pool-workers=64": "",
+		"--shoot-kubeconfig-key-pool-workers=0":  "--shoot-kubeconfig-key-pool-workers must be in [1, 64], got 0",
+		"--shoot-kubeconfig-key-pool-workers=65": "--shoot-kubeconfig-key-pool-workers must be in [1, 64], got 65",
+	} {
+		o := NewOptions()
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		o.AddFlags(fs)
+		require.NoError(t, fs.Parse([]string{args}))
+		errs := o.Validate()
+		if want == "" {
+			assert.Empty(t, errs, args)
+			continue
+		}
+		require.Len(t, errs, 1, args)
+		assert.Equal(t, want, errs[0].Error())
+	}
 }

@@ -45,6 +45,9 @@ func FuzzParseCA(f *testing.F) {
 		if !got.Cert.IsCA {
 			t.Fatal("non-CA certificate accepted")
 		}
+		if now := time.Now(); now.Before(got.Cert.NotBefore) || now.After(got.Cert.NotAfter) {
+			t.Fatal("a certificate not valid now was chosen")
+		}
 		if !bytes.Contains(certPEM, []byte("CERTIFICATE")) {
 			t.Fatal("accepted without a certificate block")
 		}

@@ -31,16 +31,20 @@ const (
 )
 
 // KeyTypes lists the accepted values of KeyType.
-var KeyTypes = []KeyType{ECDSAP256, RSA2048, RSA3072}
+var KeyTypes = []KeyType{RSA3072, RSA2048, ECDSAP256}
 
-// NewKey generates a private key of the given type.
+// DefaultKeyType is what Gardener issues and what every Gardener client accepts.
+const DefaultKeyType = RSA3072
+
+// NewKey generates a private key of the given type (empty: DefaultKeyType). EncodeKey writes
+// RSA keys as PKCS#1 ("RSA PRIVATE KEY") and ECDSA keys as SEC 1 ("EC PRIVATE KEY").
 func NewKey(t KeyType) (crypto.Signer, error) {
 	switch t {
-	case ECDSAP256, "":
+	case ECDSAP256:
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	case RSA2048:
 		return rsa.GenerateKey(rand.Reader, 2048)
-	case RSA3072:
+	case RSA3072, "":
 		return rsa.GenerateKey(rand.Reader, 3072)
 	}
 	return nil, fmt.Errorf("unknown key type %q (want one of %v)", t, KeyTypes)
@@ -121,7 +125,7 @@ func (ca *CA) Issue(l Leaf, pub crypto.PublicKey) (*x509.Certificate, []byte, er
 		IPAddresses:  l.IPs,
 		NotBefore:    notBefore,
 		NotAfter:     l.NotAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		KeyUsage:     leafKeyUsage(pub),
 		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.Key)
@@ -133,6 +137,14 @@ func (ca *CA) Issue(l Leaf, pub crypto.PublicKey) (*x509.Certificate, []byte, er
 		return nil, nil, err
 	}
 	return cert, EncodeCert(cert), nil
+}
+
+// leafKeyUsage: key encipherment exists only for RSA keys (RFC 5480 forbids it for ECDSA).
+func leafKeyUsage(pub crypto.PublicKey) x509.KeyUsage {
+	if _, ok := pub.(*rsa.PublicKey); ok {
+		return x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
+	}
+	return x509.KeyUsageDigitalSignature
 }
 
 // EncodeCert returns the PEM encoding of a certificate.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	clientauthv1 "k8s.io/client-go/pkg/apis/clientauthentication/v1"
 )
 
@@ -56,22 +56,16 @@ func TestCacheFileModes(t *testing.T) {
 	}
 	assertMode(t, dir, 0o700)
 	assertMode(t, filepath.Join(dir, testKey.file()), 0o600)
-	unlock, err := c.Lock(testKey)
+	unlock, err := c.Lock(context.Background(), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	unlock()
 	assertMode(t, filepath.Join(dir, testKey.file()+".lock"), 0o600)
-
-	// A directory someone loosened is tightened again on the next write.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Write(testKey, credentialUntil(time.Now().Add(time.Hour), "cert")); err != nil {
-		t.Fatal(err)
-	}
-	assertMode(t, dir, 0o700)
 }
+
+// cacheDir is a cache directory path that does not exist yet (t.TempDir itself is 0755).
+func cacheDir(t *testing.T) string { return filepath.Join(t.TempDir(), "kubectl-shootlogin") }
 
 func assertMode(t *testing.T, path string, want os.FileMode) {
 	t.Helper()
@@ -99,7 +93,7 @@ func TestDefaultCacheDir(t *testing.T) {
 // TestCacheWriteIsAtomic: while one goroutine keeps replacing the entry with large ones,
 // readers always decode a complete entry, and no temporary file is left behind.
 func TestCacheWriteIsAtomic(t *testing.T) {
-	c := Cache{Dir: t.TempDir()}
+	c := Cache{Dir: cacheDir(t)}
 	big := strings.Repeat("x", 1<<20)
 	if err := c.Write(testKey, credentialUntil(time.Now().Add(time.Hour), "0"+big)); err != nil {
 		t.Fatal(err)
@@ -119,8 +113,8 @@ func TestCacheWriteIsAtomic(t *testing.T) {
 	}()
 	reads := 0
 	for !done.Load() {
-		st := c.Read(testKey)
-		if st == nil || len(st.ClientCertificateData) != 1+len(big) || st.ClientKeyData != "key of "+st.ClientCertificateData {
+		st, err := c.Read(testKey)
+		if err != nil || st == nil || len(st.ClientCertificateData) != 1+len(big) || st.ClientKeyData != "key of "+st.ClientCertificateData {
 			t.Fatal("a reader saw a missing or partial cache entry")
 		}
 		reads++
@@ -137,17 +131,20 @@ func TestCacheWriteIsAtomic(t *testing.T) {
 }
 
 func TestCacheReadIgnoresGarbage(t *testing.T) {
-	c := Cache{Dir: t.TempDir()}
+	c := Cache{Dir: cacheDir(t)}
+	if err := c.ensureDir(); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(c.Dir, testKey.file()), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if st := c.Read(testKey); st != nil {
+	if st, err := c.Read(testKey); err != nil || st != nil {
 		t.Errorf("Read of a corrupt entry = %+v, want nil (issue a new one)", st)
 	}
 }
 
 func TestCredentialIssuesOnlyWhenNeeded(t *testing.T) {
-	c := Cache{Dir: t.TempDir()}
+	c := Cache{Dir: cacheDir(t)}
 	now := time.Now()
 	clock := func() time.Time { return now }
 	issued := 0

@@ -63,7 +63,8 @@ func prepare(o *options) (*Garden, Cache, Key, error) {
 	if err != nil {
 		return nil, Cache{}, Key{}, err
 	}
-	return g, Cache{Dir: dir}, Key{Garden: gardenID(g.Server, g.User, o.GardenKubeconfig, o.GardenContext), Namespace: o.Namespace, Shoot: o.Shoot, Kind: o.kind()}, nil
+	// The process holding the lock issues one credential, bounded by --timeout.
+	return g, Cache{Dir: dir, LockTimeout: o.Timeout + 30*time.Second}, Key{Garden: gardenID(g.Server, g.User, o.GardenKubeconfig, o.GardenContext), Namespace: o.Namespace, Shoot: o.Shoot, Kind: o.kind()}, nil
 }
 
 func runCredential(ctx context.Context, o *options, out io.Writer) error {
@@ -98,7 +99,7 @@ func runKubeconfig(ctx context.Context, o *options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := cache.Lock(key)
+	unlock, err := cache.Lock(ctx, key)
 	if err != nil {
 		return err
 	}

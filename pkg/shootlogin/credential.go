@@ -14,18 +14,22 @@ type issueFunc func(ctx context.Context) (*clientauthv1.ExecCredentialStatus, er
 
 // Credential returns the cached credential of k while it is fresh; otherwise it issues one under
 // the key's file lock, so concurrent processes (kubectl runs one per command) issue only once:
-// whoever waited for the lock finds the new credential in the cache.
+// whoever waited for the lock finds the new credential in the cache. The cache directory is
+// checked before anything in it is read.
 func (c Cache) Credential(ctx context.Context, k Key, now func() time.Time, renewBefore time.Duration, issue issueFunc) (*clientauthv1.ExecCredentialStatus, error) {
-	if st := c.Read(k); Fresh(st, now(), renewBefore) {
-		return st, nil
+	if err := c.ensureDir(); err != nil {
+		return nil, err
 	}
-	unlock, err := c.Lock(k)
+	if st, err := c.Read(k); err != nil || Fresh(st, now(), renewBefore) {
+		return st, err
+	}
+	unlock, err := c.Lock(ctx, k)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	if st := c.Read(k); Fresh(st, now(), renewBefore) {
-		return st, nil
+	if st, err := c.Read(k); err != nil || Fresh(st, now(), renewBefore) {
+		return st, err
 	}
 	st, err := issue(ctx)
 	if err != nil {

@@ -44,7 +44,7 @@ func assertSubject(t *testing.T, cfg *clientcmdapi.Config, cn, group string) {
 // TestProjectMemberGetsProjectAdmins: a member of the project (a RoleBinding in its namespace) gets
 // gardener.cloud:project:admins, which artifacts/shoot-rbac makes cluster admin of the shoot.
 func TestProjectMemberGetsProjectAdmins(t *testing.T) {
-	shoot := createShoot(t, "e2e-project-admin", false)
+	shoot := createShoot(t, "e2e-project-admin")
 	mustKubectl(t, "admin", "create", "rolebinding", "e2e-alice-member", "-n", projectNS,
 		"--clusterrole=garden-apiserver:project-member", "--user=alice")
 	t.Cleanup(func() { _, _ = kubectl("admin", "delete", "rolebinding", "e2e-alice-member", "-n", projectNS) })
@@ -68,7 +68,7 @@ func TestProjectMemberGetsProjectAdmins(t *testing.T) {
 // TestClusterRoleBindingMakesSystemAdmin: whoever may create the subresource in all namespaces is
 // a system admin (viewer); the authorization check goes through the server's SubjectAccessReviews.
 func TestClusterRoleBindingMakesSystemAdmin(t *testing.T) {
-	shoot := createShoot(t, "e2e-system-admin", false)
+	shoot := createShoot(t, "e2e-system-admin")
 	kubectlFails(t, "carol", []string{"create", "--raw", shootPath(projectNS, shoot, "adminkubeconfig"), "-f",
 		examplePath("adminkubeconfigrequest.json")}, "Forbidden")
 	mustKubectl(t, "admin", "create", "clusterrolebinding", "e2e-carol-system-admin",
@@ -88,8 +88,8 @@ func TestClusterRoleBindingMakesSystemAdmin(t *testing.T) {
 // issued admin kubeconfig is authenticated but may do nothing: it carries no system:masters.
 func TestKubeconfigWithoutShootBindingsIsForbidden(t *testing.T) {
 	shoot := createShootWith(t, "e2e-bare", shootSetup{
-		configMapCA: append(pki.EncodeCert(env.shootClusterCA.Cert), pki.EncodeCert(env.rotatedClusterCA.Cert)...),
-		addresses:   []address{{"external", env.bareShootKAS.url()}},
+		internalSecretCA: append(pki.EncodeCert(env.shootClusterCA.Cert), pki.EncodeCert(env.rotatedClusterCA.Cert)...),
+		addresses:        []address{{"external", env.bareShootKAS.url()}},
 	})
 	cfg, path := requestAs(t, "admin", shoot, "adminkubeconfig", "adminkubeconfigrequest.json")
 	assertSubject(t, cfg, "gardener.cloud:admin:admin", "gardener.cloud:system:admins")
@@ -106,31 +106,4 @@ func TestKubeconfigWithoutShootBindingsIsForbidden(t *testing.T) {
 	if got, _ := kubectl(path, "auth", "can-i", "get", "pods"); strings.TrimSpace(got) != "no" {
 		t.Errorf("can-i get pods on a shoot without bindings = %q, want no", got)
 	}
-}
-
-// TestClusterCARotation: the ConfigMap <shoot>.ca-cluster holds the old and the new cluster CA while
-// the InternalSecret of that name is stale; the kubeconfig carries the ConfigMap's bundle and works
-// against a kube-apiserver serving with either CA.
-func TestClusterCARotation(t *testing.T) {
-	stale, err := pki.NewCA("e2e-stale-cluster-ca", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle := append(pki.EncodeCert(env.shootClusterCA.Cert), pki.EncodeCert(env.rotatedClusterCA.Cert)...)
-	shoot := createShootWith(t, "e2e-rotation", shootSetup{
-		configMapCA:      bundle,
-		internalSecretCA: pki.EncodeCert(stale.Cert),
-		addresses:        []address{{"external", env.shootKAS.url()}, {"internal", env.bareShootKAS.url()}},
-	})
-	cfg, path := requestAs(t, "admin", shoot, "adminkubeconfig", "adminkubeconfigrequest.json")
-	for _, name := range []string{"external", "internal"} {
-		c := cfg.Clusters[projectNS+"--"+shoot+"-"+name]
-		if c == nil || string(c.CertificateAuthorityData) != string(bundle) {
-			t.Fatalf("cluster %s does not carry the ConfigMap's CA bundle", name)
-		}
-	}
-	// Old CA (shoot with bindings): full access; new CA (no bindings): TLS and authentication work.
-	assertContains(t, mustKubectl(t, path, "--context", projectNS+"--"+shoot+"-external", "get", "namespaces"), "kube-system")
-	out := mustKubectl(t, path, "--context", projectNS+"--"+shoot+"-internal", "auth", "whoami")
-	assertContains(t, out, "gardener.cloud:admin:admin")
 }

@@ -168,7 +168,7 @@ func TestDelegatedAuthentication(t *testing.T) {
 // TestProjectMemberRBAC binds alice to the project-member ClusterRole of artifacts/deploy: she
 // may request kubeconfigs but not read InternalSecrets; bob, bound to nothing, may do neither.
 func TestProjectMemberRBAC(t *testing.T) {
-	shoot := createShoot(t, "e2e-rbac", false)
+	shoot := createShoot(t, "e2e-rbac")
 	mustKubectl(t, "admin", "create", "rolebinding", "e2e-alice-project-member", "-n", projectNS,
 		"--clusterrole=garden-apiserver:project-member", "--user=alice")
 	t.Cleanup(func() { _, _ = kubectl("admin", "delete", "rolebinding", "e2e-alice-project-member", "-n", projectNS) })

@@ -24,7 +24,7 @@ func TestNoCredentialsInLogs(t *testing.T) {
 	mustKubectl(t, "admin", "get", "ins", "log-check", "-n", projectNS, "-o", "yaml")
 	mustKubectl(t, "admin", "delete", "ins", "log-check", "-n", projectNS)
 
-	shoot := createShoot(t, "log-shoot", false)
+	shoot := createShoot(t, "log-shoot")
 	admin, adminPath, _ := requestKubeconfig(t, shoot, "adminkubeconfig", "adminkubeconfigrequest.json")
 	viewer, viewerPath, _ := requestKubeconfig(t, shoot, "viewerkubeconfig", "viewerkubeconfigrequest.json")
 	caKey, err := pki.EncodeKey(env.shootClientCA.Key)

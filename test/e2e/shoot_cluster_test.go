@@ -20,24 +20,21 @@ import (
 )
 
 // createShoot creates a Shoot in the project namespace whose CAs are those of the shoot
-// kube-apiserver: <name>.ca-client (an InternalSecret) and <name>.ca-cluster (an InternalSecret,
-// or with caInConfigMap a ConfigMap in the host cluster), and whose external address is the
-// shoot kube-apiserver's URL.
-func createShoot(t *testing.T, name string, caInConfigMap bool) string {
+// kube-apiserver, the InternalSecrets <name>.ca-client and <name>.ca-cluster, and whose external
+// address is the shoot kube-apiserver's URL.
+func createShoot(t *testing.T, name string) string {
 	t.Helper()
-	s := shootSetup{internalSecretCA: pki.EncodeCert(env.shootClusterCA.Cert), addresses: []address{{"external", env.shootKAS.url()}}}
-	if caInConfigMap {
-		s = shootSetup{configMapCA: pki.EncodeCert(env.shootClusterCA.Cert), addresses: s.addresses}
-	}
-	return createShootWith(t, name, s)
+	return createShootWith(t, name, shootSetup{internalSecretCA: pki.EncodeCert(env.shootClusterCA.Cert),
+		addresses: []address{{"external", env.shootKAS.url()}}})
 }
 
 type address struct{ name, url string }
 
-// shootSetup says where <shoot>.ca-cluster lives (nil: not there) and what the shoot advertises.
+// shootSetup says what the InternalSecret <shoot>.ca-cluster holds (nil: not there) and what the
+// shoot advertises.
 type shootSetup struct {
-	internalSecretCA, configMapCA []byte
-	addresses                     []address
+	internalSecretCA []byte
+	addresses        []address
 }
 
 func createShootWith(t *testing.T, name string, s shootSetup) string {
@@ -52,13 +49,6 @@ func createShootWith(t *testing.T, name string, s shootSetup) string {
 		return string(b)
 	}
 	mustKubectlStdin(t, "admin", secret(".ca-client", map[string][]byte{"ca.crt": pki.EncodeCert(env.shootClientCA.Cert), "ca.key": caKey}), "create", "-f", "-")
-	if s.configMapCA != nil {
-		path := env.path(name + ".ca-cluster.crt")
-		if err := os.WriteFile(path, s.configMapCA, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		mustKubectl(t, "admin", "create", "configmap", name+".ca-cluster", "-n", projectNS, "--from-file=ca.crt="+path)
-	}
 	if s.internalSecretCA != nil {
 		mustKubectlStdin(t, "admin", secret(".ca-cluster", map[string][]byte{"ca.crt": s.internalSecretCA}), "create", "-f", "-")
 	}
@@ -69,7 +59,6 @@ func createShootWith(t *testing.T, name string, s shootSetup) string {
 		_, _ = kubectl("admin", "annotate", "shoot", name, "-n", projectNS, "confirmation.gardener.cloud/deletion=true", "--overwrite")
 		_, _ = kubectl("admin", "delete", "shoot", name, "-n", projectNS, "--ignore-not-found")
 		_, _ = kubectl("admin", "delete", "ins", name+".ca-client", name+".ca-cluster", "-n", projectNS, "--ignore-not-found")
-		_, _ = kubectl("admin", "delete", "configmap", name+".ca-cluster", "-n", projectNS, "--ignore-not-found")
 	})
 	addrs := []map[string]string{}
 	for _, a := range s.addresses {
@@ -109,7 +98,7 @@ func requestKubeconfig(t *testing.T, shoot, subresource, example string) (*clien
 }
 
 func TestAdminKubeconfigIsClusterAdminOfTheShoot(t *testing.T) {
-	shoot := createShoot(t, "e2e-admin", false)
+	shoot := createShoot(t, "e2e-admin")
 	before := time.Now()
 	cfg, path, expires := requestKubeconfig(t, shoot, "adminkubeconfig", "adminkubeconfigrequest.json")
 
@@ -145,18 +134,6 @@ func TestAdminKubeconfigIsClusterAdminOfTheShoot(t *testing.T) {
 	}
 }
 
-// TestAdminKubeconfigWithClusterCAFromConfigMap: behind a kube-apiserver the cluster CA may be a
-// ConfigMap <shoot>.ca-cluster in the host cluster (read with the RBAC of artifacts/deploy).
-func TestAdminKubeconfigWithClusterCAFromConfigMap(t *testing.T) {
-	shoot := createShoot(t, "e2e-cm", true)
-	cfg, path, _ := requestKubeconfig(t, shoot, "adminkubeconfig", "adminkubeconfigrequest.json")
-	if c := cfg.Clusters[cfg.Contexts[cfg.CurrentContext].Cluster]; string(c.CertificateAuthorityData) != string(pki.EncodeCert(env.shootClusterCA.Cert)) {
-		t.Errorf("the kubeconfig does not carry the CA of ConfigMap %s.ca-cluster", shoot)
-	}
-	assertContains(t, mustKubectl(t, path, "get", "namespaces"), "kube-system")
-	assertReplicasWereNeverForbidden(t)
-}
-
 // assertReplicasWereNeverForbidden checks the replicas' logs: they run with the service account
 // of artifacts/deploy, so a "forbidden" there is RBAC that rbac-server.yaml lacks (informers of
 // namespaces, webhooks, policies and flow control retry and log, they do not fail requests).
@@ -176,7 +153,7 @@ func assertReplicasWereNeverForbidden(t *testing.T) {
 }
 
 func TestViewerKubeconfigIsAViewer(t *testing.T) {
-	shoot := createShoot(t, "e2e-viewer", false)
+	shoot := createShoot(t, "e2e-viewer")
 	cfg, path, _ := requestKubeconfig(t, shoot, "viewerkubeconfig", "viewerkubeconfigrequest.json")
 	if cert := clientCert(t, cfg); !slices.Equal(cert.Subject.Organization, []string{"gardener.cloud:system:viewers"}) {
 		t.Errorf("viewer certificate organizations = %v", cert.Subject.Organization)
@@ -219,7 +196,7 @@ func whoAmI(t *testing.T, kubeconfig string) identity {
 // client certificate: signed by the shoot's client CA but expired, or signed by another CA.
 // Both are rejected with 401; the same swap with a valid certificate of the right CA works.
 func TestExpiredAndForeignKubeconfigsAreRejected(t *testing.T) {
-	shoot := createShoot(t, "e2e-expired", false)
+	shoot := createShoot(t, "e2e-expired")
 	cfg, _, _ := requestKubeconfig(t, shoot, "adminkubeconfig", "adminkubeconfigrequest.json")
 	foreignCA, err := pki.NewCA("foreign-ca", time.Hour)
 	if err != nil {

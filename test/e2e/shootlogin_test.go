@@ -116,7 +116,7 @@ func assertIssuances(t *testing.T, shoot string, want int, when string) {
 }
 
 func TestShootloginKubeconfigWithKubectl(t *testing.T) {
-	shoot := createShoot(t, "login-kubectl", false)
+	shoot := createShoot(t, "login-kubectl")
 	cache := t.TempDir()
 	path := loginKubeconfig(t, shoot, cache)
 	assertIssuances(t, shoot, 1, "after `kubectl-shootlogin kubeconfig`")
@@ -156,7 +156,7 @@ func TestShootloginKubeconfigWithKubectl(t *testing.T) {
 }
 
 func TestShootloginRenewBeforeLongerThanLifetime(t *testing.T) {
-	shoot := createShoot(t, "login-renew", false)
+	shoot := createShoot(t, "login-renew")
 	cache := t.TempDir()
 	// The shortest certificate the garden grants (10m) is always within --renew-before.
 	path := loginKubeconfig(t, shoot, cache, "--expiration=10m", "--renew-before=1h")
@@ -167,7 +167,7 @@ func TestShootloginRenewBeforeLongerThanLifetime(t *testing.T) {
 }
 
 func TestShootloginConcurrentKubectlIssueOnce(t *testing.T) {
-	shoot := createShoot(t, "login-concurrent", false)
+	shoot := createShoot(t, "login-concurrent")
 	path := loginKubeconfig(t, shoot, t.TempDir())
 	assertIssuances(t, shoot, 1, "after `kubectl-shootlogin kubeconfig`")
 	empty := t.TempDir()
@@ -183,7 +183,7 @@ func TestShootloginConcurrentKubectlIssueOnce(t *testing.T) {
 // TestShootloginErrorsAreOneLine: a user the garden forbids and a missing shoot get one line
 // on stderr, nothing on stdout, and a non-zero exit, from both subcommands.
 func TestShootloginErrorsAreOneLine(t *testing.T) {
-	shoot := createShoot(t, "login-errors", false)
+	shoot := createShoot(t, "login-errors")
 	for _, c := range []struct {
 		name, user, shoot, want string
 	}{

@@ -3,9 +3,11 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +22,8 @@ import (
 
 // TestBuildVersion builds the server as `make build` does, with a version set through
 // hack/version.sh, and checks that --version prints it and that /version of the running
-// server reports it with the commit.
+// server reports it with the commit. The binary started in standalone mode without
+// --bind-address also shows that it listens on loopback only.
 func TestBuildVersion(t *testing.T) {
 	const version = "v1.2.3-versiontest+0123456789abcd"
 	dir := t.TempDir()
@@ -46,8 +49,9 @@ func TestBuildVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := filepath.Join(dir, "state")
+	// No --bind-address: standalone mode listens on loopback by default (checked below).
 	p, err := procs.Start("garden-apiserver", filepath.Join(dir, "server.log"), bin, "--standalone", "--state-dir", state,
-		"--bind-address", "127.0.0.1", fmt.Sprintf("--secure-port=%d", port))
+		fmt.Sprintf("--secure-port=%d", port))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,5 +86,31 @@ func TestBuildVersion(t *testing.T) {
 	if info.GitVersion != version || info.GitCommit != "0123456789abcdef0123456789abcdef01234567" || info.GitTreeState != "clean" ||
 		info.Major != "1" || info.Minor != "2+" || info.BuildDate == "1970-01-01T00:00:00Z" {
 		t.Errorf("/version = %+v, want the stamped %s, its commit, major 1 minor 2+ and a build date", info, version)
+	}
+	assertLoopbackOnly(t, port)
+}
+
+// assertLoopbackOnly: the port is not reachable on this machine's other addresses.
+func assertLoopbackOnly(t *testing.T, port int) {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, a := range addrs {
+		ipNet, ok := a.(*net.IPNet)
+		if !ok || ipNet.IP.IsLoopback() || ipNet.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		addr := net.JoinHostPort(ipNet.IP.String(), strconv.Itoa(port))
+		if conn, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
+			_ = conn.Close()
+			t.Errorf("standalone mode without --bind-address accepts connections on %s", addr)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Log("no address besides loopback on this machine: the loopback-only check had nothing to dial")
 	}
 }

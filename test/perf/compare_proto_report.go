@@ -6,15 +6,12 @@ import (
 	"time"
 )
 
-// The protobuf targets: verdict rows and the ratio table of the protobuf twins.
-
-// protoVerdicts adds the verdicts of the protobuf targets: lists from the watch cache, and get
-// and create at the largest concurrency.
+// protoVerdicts adds the verdicts of the protobuf targets: lists from the watch cache as a client
+// sees them (decoded, client-go's gzip default; the other list rows are in the results table), and
+// get and create at the largest concurrency.
 func (o *compareOut) protoVerdicts(conc []int) {
 	for _, gz := range []struct{ label, note string }{
 		{"list %d (resourceVersion=0, decoded)", "decoded by typed clients, gzip"},
-		{"list %d (resourceVersion=0)", "body not decoded, gzip"},
-		{"list %d (resourceVersion=0, no gzip)", "body not decoded, no gzip"},
 	} {
 		op := fmt.Sprintf(gz.label, *listSize)
 		pb := o.find(op, tDirectPB, 1)
@@ -52,27 +49,6 @@ func (o *compareOut) rateVerdict(what, op string, n int, ours, theirs string, mi
 	}
 	return fmt.Sprintf("| %s | %.2fx (%.0f/s vs %.0f/s)%s; server CPU per request %s vs %s ms | %s |",
 		what, x, a.rate(), b.rate(), how, a.cpuPerOp(), b.cpuPerOp(), verdict(x >= min))
-}
-
-func (o *compareOut) printProtoRatios() {
-	fmt.Println()
-	fmt.Println("Protobuf clients (typed clientsets, protobuf requests and responses): ratios of ops/s of InternalSecrets direct with protobuf over the others:")
-	fmt.Println()
-	fmt.Println("| operation | clients | ours protobuf / Secrets protobuf | ours protobuf / ours JSON | ours protobuf / CRD (JSON) | p50 ms: ours protobuf, Secrets protobuf | server CPU ms/op: ours protobuf, Secrets protobuf, ours JSON |")
-	fmt.Println("|---|---:|---:|---:|---:|---|---|")
-	seen := map[string]bool{}
-	for _, r := range o.rows {
-		k := fmt.Sprintf("%s/%d", r.op, r.clients)
-		p := o.findRow(r.op, tDirectPB, r.clients)
-		if seen[k] || p == nil {
-			continue
-		}
-		seen[k] = true
-		s, d, c := o.findRow(r.op, tSecretsPB, r.clients), o.findRow(r.op, tDirect, r.clients), o.findRow(r.op, tCRD, r.clients)
-		fmt.Printf("| %s | %d | %.2fx | %.2fx | %.2fx | %s, %s | %s, %s, %s |\n", r.op, r.clients,
-			ratio(p.rate(), s.rate()), ratio(p.rate(), d.rate()), ratio(p.rate(), c.rate()),
-			ms(p.p(0.5)), ms(s.p(0.5)), p.cpuPerOp(), s.cpuPerOp(), d.cpuPerOp())
-	}
 }
 
 // memProtoVerdicts compares the formats at the largest count: stored bytes and start to watch

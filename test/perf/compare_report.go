@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -35,6 +36,18 @@ func (r *row) cpuPerOp() string {
 		return "-"
 	}
 	return ms(r.cpu / time.Duration(len(r.lat)))
+}
+
+// cell is "ops/s · p99 ms · server CPU ms/op", with the error count when there were errors.
+func (r *row) cell() string {
+	if r == nil {
+		return "-"
+	}
+	c := fmt.Sprintf("%.0f · %s · %s", r.rate(), ms(r.p(0.99)), r.cpuPerOp())
+	if r.errors > 0 {
+		c += fmt.Sprintf(" (%d errors)", r.errors)
+	}
+	return c
 }
 
 func (r *result) rate() float64 {
@@ -120,18 +133,15 @@ func (o *compareOut) memVerdict() {
 }
 
 func (o *compareOut) print() {
-	fmt.Println("| operation | target | clients | ops | ops/s | p50 ms | p99 ms | errors | server CPU ms/op |")
-	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-	for i := range o.rows {
-		r := &o.rows[i]
-		fmt.Printf("| %s | %s | %d | %d | %.0f | %s | %s | %d | %s |\n", r.op, r.target, r.clients, len(r.lat), r.rate(),
-			ms(r.p(0.5)), ms(r.p(0.99)), r.errors, r.cpuPerOp())
+	// One row per operation and concurrency, one column per target: ratios read across a row.
+	var targets []string
+	for _, r := range o.rows {
+		if !slices.Contains(targets, r.target) {
+			targets = append(targets, r.target)
+		}
 	}
-	fmt.Println()
-	fmt.Println("Ratios (ops/s of InternalSecrets direct over the others) and the aggregation overhead (p50 via the aggregator over p50 direct):")
-	fmt.Println()
-	fmt.Println("| operation | clients | ours/Secrets | ours/CRD | ours/via aggregator | p50 direct ms | p50 via aggregator ms | aggregation overhead p50 | server CPU ms/op: ours, Secrets, CRD, via aggregator |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Printf("| operation | clients | %s |\n", strings.Join(targets, " | "))
+	fmt.Printf("|---|---:|%s\n", strings.Repeat("---:|", len(targets)))
 	seen := map[string]bool{}
 	for _, r := range o.rows {
 		k := fmt.Sprintf("%s/%d", r.op, r.clients)
@@ -139,15 +149,12 @@ func (o *compareOut) print() {
 			continue
 		}
 		seen[k] = true
-		d := o.find(r.op, tDirect, r.clients)
-		s, c, a := o.find(r.op, tSecrets, r.clients), o.find(r.op, tCRD, r.clients), o.find(r.op, tAgg, r.clients)
-		fmt.Printf("| %s | %d | %.2fx | %.2fx | %.2fx | %s | %s | %+.0f%% | %s, %s, %s, %s |\n", r.op, r.clients,
-			ratio(d.rate(), s.rate()), ratio(d.rate(), c.rate()), ratio(d.rate(), a.rate()),
-			ms(d.p(0.5)), ms(a.p(0.5)), (ratio(float64(a.p(0.5)), float64(d.p(0.5)))-1)*100,
-			o.findRow(r.op, tDirect, r.clients).cpuPerOp(), o.findRow(r.op, tSecrets, r.clients).cpuPerOp(),
-			o.findRow(r.op, tCRD, r.clients).cpuPerOp(), o.findRow(r.op, tAgg, r.clients).cpuPerOp())
+		cells := make([]string, len(targets))
+		for i, t := range targets {
+			cells[i] = o.findRow(r.op, t, r.clients).cell()
+		}
+		fmt.Printf("| %s | %d | %s |\n", r.op, r.clients, strings.Join(cells, " | "))
 	}
-	o.printProtoRatios()
 	if len(o.memRows) > 0 {
 		o.memVerdict()
 		o.memProtoVerdicts()

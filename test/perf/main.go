@@ -45,7 +45,7 @@ const stampAnnotation = "perf.garden-apiserver.io/sent-unix-nano"
 var (
 	kubeconfig = flag.String("kubeconfig", "", "admin kubeconfig of the server under test (required)")
 	duration   = flag.Duration("duration", 5*time.Second, "length of each measured phase")
-	phases     = flag.String("phases", "crud,list,watch,issue", "comma-separated phases: crud, list, watch, issue")
+	phases     = flag.String("phases", "crud,list,watch,issue", "comma-separated phases: crud, list, watch, issue, pool (key pool), idle (CPU)")
 	clients    = flag.String("clients", "1,16", "comma-separated client concurrencies for crud and issue")
 	listSize   = flag.Int("list-size", 500, "objects in the listed namespace")
 	watchers   = flag.Int("watchers", 50, "concurrent watchers in the fan-out phase")
@@ -91,6 +91,11 @@ func run() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 		defer cancel()
 		return runCompare(ctx)
+	}
+	if *clusterCAMemory > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		defer cancel()
+		return runClusterCAMemory(ctx)
 	}
 	if *kubeconfig == "" {
 		return errors.New("-kubeconfig is required")
@@ -177,6 +182,18 @@ func runPhases(ctx context.Context, c versioned.Interface, run string) ([]result
 			}
 			for _, n := range conc {
 				results = append(results, issue(ctx, c, ns, "perf", n))
+			}
+		case "pool":
+			ns := fmt.Sprintf("%s-pool-%s", *prefix, run)
+			if err := createShoot(ctx, c, ns, "perf"); err != nil {
+				return nil, err
+			}
+			if err := keyPool(ctx, c, ns, "perf"); err != nil {
+				return nil, err
+			}
+		case "idle":
+			if err := idlePhase(ctx, c); err != nil {
+				return nil, err
 			}
 		case "":
 		default:

@@ -18,7 +18,8 @@ func TestCommandValidatesBeforeStartingAnything(t *testing.T) {
 		{"--shoot-kubeconfig-key-type=dsa"},
 		{"--shoot-admin-kubeconfig-max-expiration=1m"},
 		{"--cluster-check-timeout=-1s"},
-		{"--encryption-provider-config-automatic-reload"},
+		{"--enable-admission-plugins=NamespaceLifecycle"},
+		{"--tls-cert-file=/etc/serving.crt"},
 		{"--max-requests-inflight=-1"},
 	} {
 		t.Run(args[0], func(t *testing.T) {

@@ -5,6 +5,9 @@ package server
 import (
 	"fmt"
 	"io"
+	"net"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -20,6 +23,7 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apiserver"
 	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
+	"github.com/garden-apiserver/garden-apiserver/pkg/etcd"
 	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
 )
 
@@ -35,12 +39,22 @@ type ServerOptions struct {
 	// as in kube-apiserver.
 	ServerRun *genericoptions.ServerRunOptions
 
+	// Admission is applied by Config with the Kubernetes clients of the mode, as kube-apiserver
+	// applies it; Recommended.Admission is nil.
+	Admission *genericoptions.AdmissionOptions
+
 	Standalone   *StandaloneOptions
 	Kubeconfig   *kubeconfig.Options
 	Encryption   *encryption.Options
 	ClusterCheck *ClusterCheckOptions
 
 	Out io.Writer
+
+	// embeddedEtcd is set by Complete when no --etcd-servers are given: Run starts etcd on the
+	// socket the storage points at.
+	embeddedEtcd bool
+	// standalone is the state Complete prepared for standalone mode (nil otherwise).
+	standalone *standaloneState
 }
 
 // NewServerOptions returns options with the defaults of a production deployment.
@@ -58,7 +72,10 @@ func NewServerOptions(out io.Writer) *ServerOptions {
 	o.Recommended.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1beta1.SchemeGroupVersion, schema.GroupKind{Group: core.GroupName})
 	o.Recommended.Etcd.DefaultStorageMediaType = defaultStorageMediaType
-	gardenadmission.Configure(o.Recommended)
+	o.Admission, o.Recommended.Admission = o.Recommended.Admission, nil
+	gardenadmission.Configure(o.Admission)
+	// Complete chooses: loopback in standalone mode, every interface otherwise.
+	o.Recommended.SecureServing.BindAddress = nil
 	return o
 }
 
@@ -75,13 +92,16 @@ func (o *ServerOptions) Flags() cliflag.NamedFlagSets {
 	o.ServerRun.AddUniversalFlags(fss.FlagSet("generic"))
 	r.Etcd.AddFlags(fss.FlagSet("etcd"))
 	r.SecureServing.AddFlags(fss.FlagSet("secure serving"))
+	fss.FlagSet("secure serving").Lookup("bind-address").Usage = "The IP address on which to listen for the --secure-port port " +
+		"(default 127.0.0.1 with --standalone, else 0.0.0.0: every interface). An unspecified address (0.0.0.0 or ::) " +
+		"listens on every interface and IP address family."
 	r.Audit.AddFlags(fss.FlagSet("auditing"))
 	r.Features.AddFlags(fss.FlagSet("features"))
 	r.Authentication.AddFlags(fss.FlagSet("authentication"))
 	r.Authorization.AddFlags(fss.FlagSet("authorization"))
 	r.CoreAPI.AddFlags(fss.FlagSet("core api"))
 	r.EgressSelector.AddFlags(fss.FlagSet("egress selector"))
-	r.Admission.AddFlags(fss.FlagSet("admission"))
+	o.Admission.AddFlags(fss.FlagSet("admission"))
 	r.Traces.AddFlags(fss.FlagSet("traces"))
 	// The logging flags component-base's cli.Run adds anyway, and --help, listed in --help.
 	global := fss.FlagSet("global")
@@ -98,42 +118,77 @@ func (o *ServerOptions) AddFlags(fs *pflag.FlagSet) {
 	}
 }
 
-// Complete fills in what the flags leave open; call it right after parsing them.
+// Complete fills in what the flags leave open; call it right after parsing them. What a mode
+// implies is a default set here, before Validate: the bind address, the embedded etcd's
+// endpoint and, in standalone mode, the files of the state directory the serving, client
+// authentication and encryption options point at. Complete writes nothing in the state
+// directory: Run creates its contents once the options are valid. (Without a serving
+// certificate outside standalone mode, the library's self-signed one is made here, as
+// kube-apiserver's Complete does.)
 func (o *ServerOptions) Complete() error {
 	// Feature gates and emulated versions take their flag values before anything reads them.
-	return o.ServerRun.ComponentGlobalsRegistry.Set()
+	if err := o.ServerRun.ComponentGlobalsRegistry.Set(); err != nil {
+		return err
+	}
+	r := o.Recommended
+	if r.SecureServing.BindAddress == nil {
+		r.SecureServing.BindAddress = net.IPv4zero
+		if o.Standalone.Enabled {
+			r.SecureServing.BindAddress = net.IPv4(127, 0, 0, 1)
+		}
+	}
+	if err := o.applyStorageMediaType(); err != nil {
+		return err
+	}
+	o.embeddedEtcd = len(r.Etcd.StorageConfig.Transport.ServerList) == 0
+	if o.embeddedEtcd {
+		socket, err := o.etcdSocket()
+		if err != nil {
+			return err
+		}
+		r.Etcd.StorageConfig.Transport.ServerList = []string{etcd.Endpoint(socket)}
+	}
+	if o.Standalone.Enabled {
+		o.completeStandalone()
+	}
+	if err := r.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil,
+		[]net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback}); err != nil {
+		return fmt.Errorf("creating self-signed serving certificate: %w", err)
+	}
+	return nil
 }
 
-// Validate checks every flag; nothing has been started or written yet.
+// etcdSocket is the embedded etcd's client socket, inside the state directory.
+func (o *ServerOptions) etcdSocket() (string, error) {
+	return filepath.Abs(filepath.Join(o.Standalone.StateDir, etcd.SocketFile))
+}
+
+// Validate checks every flag after Complete; nothing has been started yet.
 func (o *ServerOptions) Validate() error {
-	errs := o.recommendedForValidation().Validate()
+	errs := o.Recommended.Validate()
+	errs = append(errs, o.Admission.Validate()...)
 	errs = append(errs, o.ServerRun.Validate()...)
 	errs = append(errs, o.ServerRun.ComponentGlobalsRegistry.Validate()...)
 	errs = append(errs, o.Standalone.Validate()...)
+	errs = append(errs, o.validateStandalone()...)
+	if o.embeddedEtcd {
+		if socket, err := o.etcdSocket(); err != nil {
+			errs = append(errs, err)
+		} else if err := etcd.CheckSocketPath(socket); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if _, err := o.storageCodec(); err != nil {
 		errs = append(errs, err)
 	}
 	errs = append(errs, o.Kubeconfig.Validate()...)
+	if o.Standalone.Enabled && o.Kubeconfig.ClusterCAFromCluster() {
+		errs = append(errs, fmt.Errorf("--shoot-cluster-ca-sources=%s: configmap and secret are read from the cluster, which --standalone does not have",
+			strings.Join(o.Kubeconfig.ClusterCASources, ",")))
+	}
 	errs = append(errs, o.Encryption.Validate()...)
 	errs = append(errs, o.ClusterCheck.Validate()...)
 	return utilerrors.NewAggregate(errs)
-}
-
-// recommendedForValidation is Recommended as it will be once the embedded etcd runs: its
-// endpoint is only known then.
-func (o *ServerOptions) recommendedForValidation() *genericoptions.RecommendedOptions {
-	if !o.embeddedEtcd() {
-		return o.Recommended
-	}
-	r, etcd := *o.Recommended, *o.Recommended.Etcd
-	etcd.StorageConfig.Transport.ServerList = []string{"http://127.0.0.1:2379"}
-	r.Etcd = &etcd
-	return &r
-}
-
-// embeddedEtcd: without --etcd-servers the server runs its own etcd in --state-dir.
-func (o *ServerOptions) embeddedEtcd() bool {
-	return len(o.Recommended.Etcd.StorageConfig.Transport.ServerList) == 0
 }
 
 // ClusterCheckOptions bound the delegated-mode start-up check of the cluster (preflight.go).

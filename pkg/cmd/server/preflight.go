@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
 )
 
 // The ConfigMap kube-apiserver publishes for aggregated API servers (client CA, front-proxy CA
@@ -63,7 +65,7 @@ func (o *ServerOptions) checkCluster(ctx context.Context, timeout time.Duration)
 	if err := o.checkPermissions(ctx, authn, authz); err != nil {
 		return err
 	}
-	if err := checkConfigMapList(ctx, core); err != nil {
+	if err := o.checkClusterCASources(ctx, core); err != nil {
 		return err
 	}
 	klog.InfoS("The cluster is reachable and grants what garden-apiserver needs at start-up", "host", firstHost(core, authn, authz))
@@ -127,18 +129,37 @@ func (o *ServerOptions) checkPermissions(ctx context.Context, authn, authz *clus
 	return nil
 }
 
-// checkConfigMapList: the cluster CA of shoots is read through an informer on ConfigMaps; without
-// list and watch the server would never become ready, with no message saying why.
-func checkConfigMapList(ctx context.Context, core *clusterKubeconfig) error {
+// checkClusterCASources: the cluster CA sources read from the cluster need get on their
+// resource in every namespace; without it every issuance would fail. A source that is off is
+// not checked (nor granted in artifacts/deploy).
+func (o *ServerOptions) checkClusterCASources(ctx context.Context, core *clusterKubeconfig) error {
 	if core == nil {
 		return nil
 	}
-	if err := retryUnavailable(ctx, func(ctx context.Context) error {
-		_, err := core.client.CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{Limit: 1})
-		return err
-	}); err != nil {
-		return fmt.Errorf("listing ConfigMaps with %s: %w; the cluster CA of shoots (ConfigMap <shoot>.ca-cluster) is read "+
-			"through an informer: grant get, list and watch on configmaps (artifacts/deploy/rbac-server.yaml)", core.describe(), err)
+	for _, c := range []struct {
+		src      kubeconfig.ClusterCASource
+		resource string
+	}{{kubeconfig.SourceConfigMap, "configmaps"}, {kubeconfig.SourceSecret, "secrets"}} {
+		if !o.Kubeconfig.ClusterCASourceOn(c.src) {
+			continue
+		}
+		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "get", Resource: c.resource},
+		}}
+		var allowed bool
+		if err := retryUnavailable(ctx, func(ctx context.Context) error {
+			res, err := core.client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+			if err == nil {
+				allowed = res.Status.Allowed
+			}
+			return err
+		}); err != nil {
+			return fmt.Errorf("checking whether %s may get %s: %w", core.describe(), c.resource, err)
+		}
+		if !allowed {
+			return fmt.Errorf("--shoot-cluster-ca-sources includes %s, but %s may not get %s in all namespaces: grant it "+
+				"(artifacts/cluster-ca-sources) or drop the source", c.src, core.describe(), c.resource)
+		}
 	}
 	return nil
 }

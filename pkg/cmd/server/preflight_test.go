@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,14 +42,17 @@ func fakeCluster(t *testing.T, unavailable int32, configMapCode int) (string, *a
 				return
 			}
 			_, _ = io.WriteString(w, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"extension-apiserver-authentication","namespace":"kube-system"}}`)
-		case r.URL.Path == "/api/v1/configmaps":
-			if configMapListForbidden.Load() {
-				w.WriteHeader(http.StatusForbidden)
-				_ = json.NewEncoder(w).Encode(metav1.Status{Status: metav1.StatusFailure, Code: 403,
-					Reason: metav1.StatusReasonForbidden, Message: `configmaps is forbidden: cannot list resource "configmaps"`})
-				return
+		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/selfsubjectaccessreviews"):
+			// The body may be JSON or protobuf: both carry the resource name as it is.
+			body, _ := io.ReadAll(r.Body)
+			resource := "secrets"
+			if strings.Contains(string(body), "configmaps") {
+				resource = "configmaps"
 			}
-			_, _ = io.WriteString(w, `{"apiVersion":"v1","kind":"ConfigMapList","metadata":{},"items":[]}`)
+			selfReviews.Store(strings.TrimPrefix(selfReviews.Load().(string)+","+resource, ","))
+			allowed := !slices.Contains(strings.Split(selfReviewDenied.Load().(string), ","), resource)
+			w.WriteHeader(http.StatusCreated)
+			_, _ = fmt.Fprintf(w, `{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","status":{"allowed":%t}}`, allowed)
 		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tokenreviews"):
 			w.WriteHeader(http.StatusCreated)
 			_, _ = io.WriteString(w, `{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","status":{"authenticated":false}}`)
@@ -71,17 +75,37 @@ current-context: c
 	return path, &versionCalls
 }
 
-// configMapListForbidden makes fakeCluster refuse to list ConfigMaps.
-var configMapListForbidden atomic.Bool
+// selfReviewDenied lists the resources (comma-separated) fakeCluster's SelfSubjectAccessReviews
+// deny get on; selfReviews records the resources asked about.
+var selfReviewDenied, selfReviews atomic.Value
 
-func TestCheckClusterNeedsConfigMapList(t *testing.T) {
-	configMapListForbidden.Store(true)
-	t.Cleanup(func() { configMapListForbidden.Store(false) })
+func init() {
+	selfReviewDenied.Store("")
+	selfReviews.Store("")
+}
+
+// TestCheckClusterChecksTheClusterCASourcesInUse: a source that is off is not checked; one that is
+// on needs get on its resource in all namespaces.
+func TestCheckClusterChecksTheClusterCASourcesInUse(t *testing.T) {
+	t.Cleanup(func() { selfReviewDenied.Store(""); selfReviews.Store("") })
 	kubeconfig, _ := fakeCluster(t, 0, http.StatusOK)
-	err := delegatedOptions(kubeconfig).checkCluster(context.Background(), 10*time.Second)
+
+	selfReviewDenied.Store("configmaps,secrets")
+	require.NoError(t, delegatedOptions(kubeconfig).checkCluster(context.Background(), 10*time.Second))
+	assert.Empty(t, selfReviews.Load(), "the default source (internalsecret) asks the cluster nothing")
+
+	o := delegatedOptions(kubeconfig)
+	o.Kubeconfig.ClusterCASources = []string{"configmap", "secret"}
+	selfReviewDenied.Store("secrets")
+	err := o.checkCluster(context.Background(), 10*time.Second)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "listing ConfigMaps with --kubeconfig="+kubeconfig)
-	assert.Contains(t, err.Error(), "artifacts/deploy/rbac-server.yaml")
+	assert.Contains(t, err.Error(), "--shoot-cluster-ca-sources includes secret, but --kubeconfig="+kubeconfig+" may not get secrets")
+	assert.Contains(t, err.Error(), "artifacts/cluster-ca-sources")
+
+	selfReviews.Store("")
+	selfReviewDenied.Store("")
+	require.NoError(t, o.checkCluster(context.Background(), 10*time.Second))
+	assert.Equal(t, "configmaps,secrets", selfReviews.Load())
 }
 
 func delegatedOptions(kubeconfig string) *ServerOptions {
@@ -123,4 +147,13 @@ func TestCheckClusterNeedsAKubeconfigOutsideACluster(t *testing.T) {
 	err := delegatedOptions("").checkCluster(context.Background(), time.Second)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no --kubeconfig given and not running in a cluster")
+}
+
+func TestValidateRefusesClusterSourcesInStandalone(t *testing.T) {
+	o := NewServerOptions(io.Discard)
+	o.Standalone.Enabled = true
+	o.Kubeconfig.ClusterCASources = []string{"internalsecret", "configmap"}
+	err := o.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--shoot-cluster-ca-sources=internalsecret,configmap: configmap and secret are read from the cluster, which --standalone does not have")
 }

@@ -8,13 +8,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-	"k8s.io/klog/v2"
 
 	gardenadmission "github.com/garden-apiserver/garden-apiserver/pkg/admission"
 	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
@@ -71,57 +71,116 @@ func (o *StandaloneOptions) Validate() []error {
 	return nil
 }
 
-// standaloneState is what standalone mode created in the state directory.
+// standaloneState is what standalone mode keeps in the state directory.
 type standaloneState struct {
 	stateDir       string
-	clientCA       *pki.CA
-	servingCA      *pki.CA
 	kubeconfigPath string
+	// host is the address of the admin kubeconfig: the bind address, or 127.0.0.1 when the
+	// server listens on every interface.
+	host net.IP
+	// encryptionConfig is set when no --encryption-provider-config was given: the generated one.
+	encryptionConfig bool
+	// Loaded or created by prepare.
+	clientCA, servingCA *pki.CA
 }
 
-// prepareStandalone creates (once) the CAs and serving certificate in the state directory
-// and points authentication, authorization and serving at them.
-func (o *ServerOptions) prepareStandalone() (*standaloneState, error) {
-	dir := o.Standalone.StateDir
-	s := &standaloneState{stateDir: dir, kubeconfigPath: filepath.Join(dir, AdminKubeconfigFile)}
-	var err error
-	if s.clientCA, err = loadOrCreateCA(dir, clientCACert, clientCAKey, "garden-apiserver-client-ca"); err != nil {
-		return nil, err
-	}
-	if s.servingCA, err = loadOrCreateCA(dir, servingCACert, servingCAKey, "garden-apiserver-serving-ca"); err != nil {
-		return nil, err
-	}
-	if err := s.ensureServingCert(); err != nil {
-		return nil, err
-	}
-
-	r := o.Recommended
-	r.SecureServing.ServerCert.CertKey.CertFile = filepath.Join(dir, servingCert)
-	r.SecureServing.ServerCert.CertKey.KeyFile = filepath.Join(dir, servingKey)
-	r.Authentication.ClientCert.ClientCA = filepath.Join(dir, clientCACert)
+// completeStandalone sets what standalone mode implies where the flags leave it open: the
+// serving certificate, client CA and encryption configuration of the state directory, and no
+// cluster.
+func (o *ServerOptions) completeStandalone() {
+	dir, r := o.Standalone.StateDir, o.Recommended
+	o.standalone = &standaloneState{stateDir: dir, kubeconfigPath: filepath.Join(dir, AdminKubeconfigFile),
+		host: kubeconfigHost(r.SecureServing.BindAddress)}
+	defaultTo(&r.SecureServing.ServerCert.CertKey.CertFile, filepath.Join(dir, servingCert))
+	defaultTo(&r.SecureServing.ServerCert.CertKey.KeyFile, filepath.Join(dir, servingKey))
+	defaultTo(&r.Authentication.ClientCert.ClientCA, filepath.Join(dir, clientCACert))
 	r.Authentication.RemoteKubeConfigFileOptional = true
 	r.Authentication.SkipInClusterLookup = true
 	r.Authorization.RemoteKubeConfigFileOptional = true
 	// Without a cluster there is no core API for informers, webhooks or priority and fairness;
 	// max-in-flight limits still apply.
 	r.CoreAPI = nil
-	// The generic admission ApplyTo needs a kube client: our chain is built without it, minus
-	// the kube-dependent plugins (pkg/admission).
-	r.ExtraAdmissionInitializers = gardenadmission.StandaloneInitializers(r.Admission, r.ExtraAdmissionInitializers)
-	r.Admission = nil
 	r.Features.EnablePriorityAndFairness = false
+	// What these plugins read lives in a kube-apiserver; Validate refuses enabling them.
+	for name := range gardenadmission.ClusterPlugins {
+		o.Admission.DefaultOffPlugins.Insert(name)
+	}
 	// Secure by default: InternalSecrets are encrypted with a key generated once in the state directory.
 	if r.Etcd.EncryptionProviderConfigFilepath == "" {
-		path, err := encryption.EnsureStandaloneConfig(dir)
-		if err != nil {
-			return nil, fmt.Errorf("creating the encryption configuration: %w", err)
-		}
-		r.Etcd.EncryptionProviderConfigFilepath, r.Etcd.EncryptionProviderConfigAutomaticReload = path, true
-		klog.InfoS("Standalone mode: InternalSecrets are encrypted at rest with a generated key", "config", path)
+		o.standalone.encryptionConfig = true
+		r.Etcd.EncryptionProviderConfigFilepath = filepath.Join(dir, encryption.StandaloneConfigFile)
+		r.Etcd.EncryptionProviderConfigAutomaticReload = true
 	}
-	klog.InfoS("Standalone mode: no Kubernetes cluster; client certificates of the local CA are authenticated, group system:masters is authorized",
-		"clientCA", r.Authentication.ClientCert.ClientCA)
-	return s, nil
+}
+
+func defaultTo(value *string, def string) {
+	if *value == "" {
+		*value = def
+	}
+}
+
+// validateStandalone refuses what standalone mode cannot honour: its admin kubeconfig trusts
+// the generated serving CA and is signed by the generated client CA, and there is no cluster.
+func (o *ServerOptions) validateStandalone() []error {
+	if !o.Standalone.Enabled {
+		return nil
+	}
+	dir, r := o.Standalone.StateDir, o.Recommended
+	generated := []struct{ flag, value, want string }{
+		{"--tls-cert-file", r.SecureServing.ServerCert.CertKey.CertFile, filepath.Join(dir, servingCert)},
+		{"--tls-private-key-file", r.SecureServing.ServerCert.CertKey.KeyFile, filepath.Join(dir, servingKey)},
+		{"--client-ca-file", r.Authentication.ClientCert.ClientCA, filepath.Join(dir, clientCACert)},
+	}
+	var errs []error
+	for _, g := range generated {
+		if g.value != g.want {
+			errs = append(errs, fmt.Errorf("%s cannot be combined with --standalone, which generates it in --state-dir", g.flag))
+		}
+	}
+	for _, name := range o.Admission.EnablePlugins {
+		if why, ok := gardenadmission.ClusterPlugins[name]; ok {
+			errs = append(errs, fmt.Errorf("--enable-admission-plugins: %s cannot run with --standalone: %s", name, why))
+		}
+	}
+	return errs
+}
+
+// prepare creates, once, the CAs, the serving certificate and the encryption configuration the
+// options point at; the state directory exists.
+func (s *standaloneState) prepare() error {
+	var err error
+	if s.clientCA, err = loadOrCreateCA(s.stateDir, clientCACert, clientCAKey, "garden-apiserver-client-ca"); err != nil {
+		return err
+	}
+	if s.servingCA, err = loadOrCreateCA(s.stateDir, servingCACert, servingCAKey, "garden-apiserver-serving-ca"); err != nil {
+		return err
+	}
+	if err := s.ensureServingCert(); err != nil {
+		return err
+	}
+	if s.encryptionConfig {
+		if _, err := encryption.EnsureStandaloneConfig(s.stateDir); err != nil {
+			return fmt.Errorf("creating the encryption configuration: %w", err)
+		}
+	}
+	return nil
+}
+
+func kubeconfigHost(bind net.IP) net.IP {
+	if bind == nil || bind.IsUnspecified() {
+		return net.IPv4(127, 0, 0, 1)
+	}
+	return bind
+}
+
+// servingIPs are the addresses the serving certificate is valid for: loopback and the admin
+// kubeconfig's host.
+func (s *standaloneState) servingIPs() []net.IP {
+	ips := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	if host := kubeconfigHost(s.host); !host.Equal(ips[0]) && !host.Equal(ips[1]) {
+		ips = append(ips, host)
+	}
+	return ips
 }
 
 func loadOrCreateCA(dir, certFile, keyFile, name string) (*pki.CA, error) {
@@ -148,7 +207,7 @@ func (s *standaloneState) ensureServingCert() error {
 	_, certPEM, keyPEM, err := s.servingCA.IssueKeyPair(pki.Leaf{
 		CommonName: "localhost",
 		DNSNames:   []string{"localhost"},
-		IPs:        []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback},
+		IPs:        s.servingIPs(),
 		NotAfter:   time.Now().Add(365 * 24 * time.Hour),
 		Server:     true,
 	}, pki.ECDSAP256)
@@ -161,14 +220,24 @@ func (s *standaloneState) ensureServingCert() error {
 	return pki.WriteFile(certPath, certPEM)
 }
 
-// servingCertCurrent: the files hold a key pair signed by the serving CA, valid for 30 more days.
+// servingCertCurrent: the files hold a key pair signed by the serving CA, valid for 30 more
+// days and for every address of servingIPs.
 func (s *standaloneState) servingCertCurrent(certPath, keyPath string) bool {
 	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
 	if err != nil {
 		return false
 	}
 	leaf := pair.Leaf
+	for _, ip := range s.servingIPs() {
+		if leaf.VerifyHostname(ip.String()) != nil {
+			return false
+		}
+	}
 	return leaf.CheckSignatureFrom(s.servingCA.Cert) == nil && time.Until(leaf.NotAfter) > 30*24*time.Hour
+}
+
+func (s *standaloneState) serverURL(port int) string {
+	return "https://" + net.JoinHostPort(kubeconfigHost(s.host).String(), strconv.Itoa(port))
 }
 
 // writeKubeconfig writes an admin kubeconfig (system:masters, one year) for the given port.
@@ -183,7 +252,7 @@ func (s *standaloneState) writeKubeconfig(port int) error {
 	}
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["garden-apiserver"] = &clientcmdapi.Cluster{
-		Server:                   fmt.Sprintf("https://127.0.0.1:%d", port),
+		Server:                   s.serverURL(port),
 		CertificateAuthorityData: pki.EncodeCert(s.servingCA.Cert),
 	}
 	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: certPEM, ClientKeyData: keyPEM}

@@ -9,6 +9,7 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apiserver"
+	"github.com/garden-apiserver/garden-apiserver/pkg/storagecodec"
 )
 
 // applyStorageMediaType makes the storage codec write --storage-media-type (protobuf unless
@@ -34,7 +35,9 @@ func (o *ServerOptions) storageCodec() (runtime.Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--storage-media-type: %w", err)
 	}
-	return codec, nil
+	// Marks protobuf values as written with Gardener's field numbers and reads unmarked ones
+	// (the earlier numbering) through the renumbering table.
+	return storagecodec.New(codec), nil
 }
 
 // defaultStorageMediaType is what objects are written as unless --storage-media-type says otherwise.

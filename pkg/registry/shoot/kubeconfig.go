@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,6 +13,8 @@ import (
 	"k8s.io/apiserver/pkg/audit"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/apiserver/pkg/util/dryrun"
+	"k8s.io/apiserver/pkg/warning"
 	"k8s.io/klog/v2"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication"
@@ -67,7 +70,7 @@ func (r *KubeconfigREST) GroupVersionKind(schema.GroupVersion) schema.GroupVersi
 }
 
 // Create issues a kubeconfig for the named shoot.
-func (r *KubeconfigREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, _ *metav1.CreateOptions) (runtime.Object, error) {
+func (r *KubeconfigREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
 	seconds, err := r.validate(ctx, name, obj, createValidation)
 	if err != nil {
 		kubeconfig.RecordRefused(r.kind, kubeconfig.ReasonInvalidRequest)
@@ -80,9 +83,15 @@ func (r *KubeconfigREST) Create(ctx context.Context, name string, obj runtime.Ob
 	namespace, _ := genericapirequest.NamespaceFrom(ctx)
 	res, err := r.issuer.Issue(ctx, kubeconfig.Request{
 		Kind: r.kind, Namespace: namespace, Shoot: name, User: u, ExpirationSeconds: seconds,
+		DryRun: options != nil && dryrun.IsDryRun(options.DryRun),
 	})
 	if err != nil {
 		return nil, err
+	}
+	if res.Kubeconfig == nil {
+		warning.AddWarning(ctx, "", fmt.Sprintf("dry run: no kubeconfig was issued; a %s would have been granted %ds, until %s, for group %s",
+			r.requestKind(), int64(res.Granted.Seconds()), res.Expiration.UTC().Format(time.RFC3339), res.Group))
+		return r.withStatus(obj, res), nil
 	}
 
 	// The audit event carries the user; add what was issued (never the key).

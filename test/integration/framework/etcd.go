@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,10 +23,15 @@ type Etcd struct {
 // EtcdFlag points a server at this etcd.
 func (e *Etcd) EtcdFlag() string { return "--etcd-servers=" + e.Endpoint }
 
-// StartEtcd runs an embedded etcd until the test ends.
+// StartEtcd runs an embedded etcd (on a unix socket, as the server's own) until the test ends.
 func StartEtcd(t testing.TB) *Etcd {
 	t.Helper()
-	e, err := etcd.StartEmbedded(context.Background(), filepath.Join(t.TempDir(), "etcd"))
+	dir := t.TempDir()
+	// The socket's directory must be private (pkg/etcd).
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e, err := etcd.StartEmbedded(context.Background(), filepath.Join(dir, "etcd"), filepath.Join(dir, etcd.SocketFile))
 	if err != nil {
 		t.Fatal(err)
 	}

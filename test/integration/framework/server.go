@@ -62,8 +62,10 @@ func Start(t testing.TB, stateDir string, extraArgs ...string) *Server {
 	o := server.NewServerOptions(io.Discard)
 	fs := pflag.NewFlagSet("garden-apiserver", pflag.ContinueOnError)
 	o.AddFlags(fs)
-	args := append([]string{"--standalone", "--state-dir", stateDir, "--bind-address", "127.0.0.1",
-		fmt.Sprintf("--secure-port=%d", port)}, extraArgs...)
+	// No key pool unless a test asks for one: filling it would cost every test seconds of RSA
+	// key generation under -race; issuances generate their keys (of the default type) instead.
+	args := append([]string{"--standalone", "--state-dir", stateDir,
+		fmt.Sprintf("--secure-port=%d", port), "--shoot-kubeconfig-key-pool-size=0"}, extraArgs...)
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}

@@ -18,12 +18,12 @@ type InternalSecret struct {
 	// Immutable, if set to true, ensures that data stored in the InternalSecret cannot
 	// be updated (only object metadata can be modified).
 	// +optional
-	Immutable *bool `json:"immutable,omitempty" protobuf:"varint,2,opt,name=immutable"`
+	Immutable *bool `json:"immutable,omitempty" protobuf:"varint,5,opt,name=immutable"`
 
 	// Data contains the secret data. Each key must consist of alphanumeric
 	// characters, '-', '_' or '.'. Values are base64 encoded on the wire.
 	// +optional
-	Data map[string][]byte `json:"data,omitempty" protobuf:"bytes,3,rep,name=data"`
+	Data map[string][]byte `json:"data,omitempty" protobuf:"bytes,2,rep,name=data"`
 
 	// StringData allows specifying non-binary secret data in string form.
 	// It is a write-only field: merged into data on write, never output when reading.
@@ -32,7 +32,7 @@ type InternalSecret struct {
 
 	// Used to facilitate programmatic handling of secret data. Defaults to Opaque.
 	// +optional
-	Type corev1.SecretType `json:"type,omitempty" protobuf:"bytes,5,opt,name=type,casttype=k8s.io/api/core/v1.SecretType"`
+	Type corev1.SecretType `json:"type,omitempty" protobuf:"bytes,3,opt,name=type,casttype=k8s.io/api/core/v1.SecretType"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

@@ -39,9 +39,9 @@ type ShootList struct {
 type ShootSpec struct {
 	// Hibernation contains information whether the Shoot is suspended or not.
 	// +optional
-	Hibernation *Hibernation `json:"hibernation,omitempty" protobuf:"bytes,2,opt,name=hibernation"`
+	Hibernation *Hibernation `json:"hibernation,omitempty" protobuf:"bytes,5,opt,name=hibernation"`
 	// Kubernetes contains the version and configuration settings of the control plane components.
-	Kubernetes Kubernetes `json:"kubernetes" protobuf:"bytes,1,opt,name=kubernetes"`
+	Kubernetes Kubernetes `json:"kubernetes" protobuf:"bytes,6,opt,name=kubernetes"`
 }
 
 // Hibernation contains information whether the Shoot is suspended or not.
@@ -56,16 +56,16 @@ type Hibernation struct {
 type Kubernetes struct {
 	// KubeAPIServer contains configuration settings for the kube-apiserver.
 	// +optional
-	KubeAPIServer *KubeAPIServerConfig `json:"kubeAPIServer,omitempty" protobuf:"bytes,1,opt,name=kubeAPIServer"`
+	KubeAPIServer *KubeAPIServerConfig `json:"kubeAPIServer,omitempty" protobuf:"bytes,3,opt,name=kubeAPIServer"`
 	// Version is the semantic Kubernetes version to use for the Shoot cluster.
-	Version string `json:"version" protobuf:"bytes,2,opt,name=version"`
+	Version string `json:"version" protobuf:"bytes,8,opt,name=version"`
 }
 
 // KubeAPIServerConfig contains configuration settings for the kube-apiserver.
 type KubeAPIServerConfig struct {
 	// EncryptionConfig contains customizable encryption configuration of the kube-apiserver.
 	// +optional
-	EncryptionConfig *EncryptionConfig `json:"encryptionConfig,omitempty" protobuf:"bytes,1,opt,name=encryptionConfig"`
+	EncryptionConfig *EncryptionConfig `json:"encryptionConfig,omitempty" protobuf:"bytes,16,opt,name=encryptionConfig"`
 }
 
 // EncryptionConfig contains customizable encryption configuration of the API server.
@@ -102,21 +102,25 @@ const (
 // ShootStatus holds the most recently observed status of the Shoot cluster.
 type ShootStatus struct {
 	// AdvertisedAddresses holds information about the entrypoints of the Shoot's API server.
+	// Entries merge by name under strategic merge patch and server-side apply, as Gardener's.
 	// +optional
-	// +listType=atomic
-	AdvertisedAddresses []ShootAdvertisedAddress `json:"advertisedAddresses,omitempty" protobuf:"bytes,1,rep,name=advertisedAddresses"`
+	// +patchMergeKey=name
+	// +patchStrategy=merge
+	// +listType=map
+	// +listMapKey=name
+	AdvertisedAddresses []ShootAdvertisedAddress `json:"advertisedAddresses,omitempty" patchMergeKey:"name" patchStrategy:"merge" protobuf:"bytes,13,rep,name=advertisedAddresses"`
 	// Credentials contains information about the shoot credentials.
 	// +optional
-	Credentials *ShootCredentials `json:"credentials,omitempty" protobuf:"bytes,2,opt,name=credentials"`
+	Credentials *ShootCredentials `json:"credentials,omitempty" protobuf:"bytes,15,opt,name=credentials"`
 	// IsHibernated indicates whether the Shoot is currently hibernated.
 	// +optional
-	IsHibernated bool `json:"hibernated,omitempty" protobuf:"varint,5,opt,name=hibernated"`
+	IsHibernated bool `json:"hibernated,omitempty" protobuf:"varint,4,opt,name=hibernated"`
 	// LastOperation holds information about the last operation on the Shoot.
 	// +optional
-	LastOperation *LastOperation `json:"lastOperation,omitempty" protobuf:"bytes,3,opt,name=lastOperation"`
+	LastOperation *LastOperation `json:"lastOperation,omitempty" protobuf:"bytes,5,opt,name=lastOperation"`
 	// ObservedGeneration is the most recent generation observed for this Shoot.
 	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty" protobuf:"varint,4,opt,name=observedGeneration"`
+	ObservedGeneration int64 `json:"observedGeneration,omitempty" protobuf:"varint,7,opt,name=observedGeneration"`
 }
 
 // ShootAdvertisedAddress contains information for the shoot's kube-apiserver endpoint.
@@ -141,7 +145,7 @@ type ShootCredentials struct {
 type ShootCredentialsRotation struct {
 	// ETCDEncryptionKey contains information about the ETCD encryption key rotation.
 	// +optional
-	ETCDEncryptionKey *ETCDEncryptionKeyRotation `json:"etcdEncryptionKey,omitempty" protobuf:"bytes,1,opt,name=etcdEncryptionKey"`
+	ETCDEncryptionKey *ETCDEncryptionKeyRotation `json:"etcdEncryptionKey,omitempty" protobuf:"bytes,6,opt,name=etcdEncryptionKey"`
 }
 
 // ETCDEncryptionKeyRotation contains information about the ETCD encryption key credential rotation.
@@ -151,10 +155,10 @@ type ETCDEncryptionKeyRotation struct {
 	Phase CredentialsRotationPhase `json:"phase,omitempty" protobuf:"bytes,1,opt,name=phase,casttype=CredentialsRotationPhase"`
 	// LastInitiationTime is the most recent time when the rotation was initiated.
 	// +optional
-	LastInitiationTime *metav1.Time `json:"lastInitiationTime,omitempty" protobuf:"bytes,2,opt,name=lastInitiationTime"`
+	LastInitiationTime *metav1.Time `json:"lastInitiationTime,omitempty" protobuf:"bytes,3,opt,name=lastInitiationTime"`
 	// LastCompletionTime is the most recent time when the rotation was completed.
 	// +optional
-	LastCompletionTime *metav1.Time `json:"lastCompletionTime,omitempty" protobuf:"bytes,3,opt,name=lastCompletionTime"`
+	LastCompletionTime *metav1.Time `json:"lastCompletionTime,omitempty" protobuf:"bytes,2,opt,name=lastCompletionTime"`
 }
 
 // CredentialsRotationPhase is a string alias for the phase of a credentials rotation.

@@ -10,6 +10,7 @@ package v1beta1
 // ShootStatus holds the most recently observed status of the Shoot cluster.
 type ShootStatusApplyConfiguration struct {
 	// AdvertisedAddresses holds information about the entrypoints of the Shoot's API server.
+	// Entries merge by name under strategic merge patch and server-side apply, as Gardener's.
 	AdvertisedAddresses []ShootAdvertisedAddressApplyConfiguration `json:"advertisedAddresses,omitempty"`
 	// Credentials contains information about the shoot credentials.
 	Credentials *ShootCredentialsApplyConfiguration `json:"credentials,omitempty"`
