@@ -80,8 +80,6 @@ type keyring struct {
 	loadErr  error      // why the file on disk is not in effect
 	lastTry  time.Time
 
-	// mediaType is what the storage codec writes (mediatype.go).
-	mediaType string
 	handedOut sync.Map // schema.GroupResource -> *transformer
 }
 
@@ -119,7 +117,7 @@ func (k *keyring) current() *generation { return k.gens.Load().current }
 // TransformerForResource hands a store its transformer: it always uses the configuration in
 // effect.
 func (k *keyring) TransformerForResource(gr schema.GroupResource) value.Transformer {
-	t, _ := k.handedOut.LoadOrStore(gr, &transformer{gr: gr, gens: &k.gens, mediaType: k.mediaType})
+	t, _ := k.handedOut.LoadOrStore(gr, &transformer{gr: gr, gens: &k.gens})
 	return t.(*transformer)
 }
 

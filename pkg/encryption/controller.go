@@ -39,9 +39,17 @@ type Controller struct {
 type resource struct {
 	gr        schema.GroupResource
 	t         *transformer
-	rawPrefix string // etcd keys of the objects start with this, e.g. /registry-gardener/core.gardener.cloud/shoots/
-	keyRoot   string // the same prefix as the store names it, e.g. /core.gardener.cloud/shoots
+	codec     storageCodec // the store's codec
+	rawPrefix string       // etcd keys of the objects start with this, e.g. /registry-gardener/core.gardener.cloud/shoots/
+	keyRoot   string       // the same prefix as the store names it, e.g. /core.gardener.cloud/shoots
 	store     *genericregistry.Store
+}
+
+// storageCodec is what the controller asks the codec a store was built with
+// (storagecodec.Codec): whether a stored value, decrypted, is in another form than the codec
+// writes. Such a value is rewritten like one under an old key.
+type storageCodec interface {
+	Stale(stored []byte) bool
 }
 
 // storeKey turns an etcd key into the key the store's storage.Interface expects.
@@ -49,9 +57,9 @@ func (r *resource) storeKey(raw string) string {
 	return r.keyRoot + "/" + strings.TrimPrefix(raw, r.rawPrefix)
 }
 
-// Install registers the stores to keep in line (built with the server's storage config, whose
-// transformers the keyring handed out), serves StatusPath and starts the controller and the
-// configuration reloads after the server started.
+// Install registers the stores to keep in line (built with the server's storage config: the
+// storage codec and the transformers the keyring handed out), serves StatusPath and starts the
+// controller and the configuration reloads after the server started.
 func (c *Controller) Install(s *genericapiserver.GenericAPIServer, stores ...*genericregistry.Store) error {
 	if c == nil {
 		return nil
@@ -63,8 +71,12 @@ func (c *Controller) Install(s *genericapiserver.GenericAPIServer, stores ...*ge
 		if t == nil {
 			return fmt.Errorf("encryption: store %s was not built with the server's storage config", gr)
 		}
+		codec, ok := st.Storage.Codec.(storageCodec)
+		if !ok {
+			return fmt.Errorf("encryption: store %s was not built with the server's storage codec", gr)
+		}
 		keyRoot := "/" + strings.Trim(st.KeyRootFunc(genericapirequest.NewContext()), "/")
-		order = append(order, &resource{gr: gr, t: t, store: st, keyRoot: keyRoot,
+		order = append(order, &resource{gr: gr, t: t, codec: codec, store: st, keyRoot: keyRoot,
 			rawPrefix: path.Join("/", c.etcdPrefix, keyRoot) + "/"})
 	}
 	c.migrator.resources = order

@@ -13,6 +13,8 @@ import (
 	"k8s.io/apiserver/pkg/storage"
 	"k8s.io/apiserver/pkg/storage/value"
 	"k8s.io/klog/v2"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/storagecodec"
 )
 
 // migrator finds the stored objects that do not match the configuration in effect and writes
@@ -36,15 +38,15 @@ func newMigrator(opts Options, etcd *etcdClient, reporter *reporter) *migrator {
 }
 
 // needsRewrite decides whether a stored value must be written again: it was read through a
-// provider or key other than the write key. err: it cannot be read at all.
-// It also returns the media type the object is serialized in: the transformer reports a value in
-// another format than --storage-media-type as stale, so the rewrite converts it too.
+// provider or key other than the write key, or the storage codec would write it in another form
+// (another media type, or the earlier protobuf field numbers). err: it cannot be read at all.
+// It also returns the media type the object is serialized in.
 func (m *migrator) needsRewrite(ctx context.Context, r *resource, kv *mvccpb.KeyValue) (storedAs string, rewrite bool, err error) {
 	out, stale, err := r.t.TransformFromStorage(ctx, kv.Value, value.DefaultContext(kv.Key))
 	if err != nil {
 		return "", false, err
 	}
-	return storedMediaType(out), stale, nil
+	return storagecodec.StoredMediaType(out), stale || r.codec.Stale(out), nil
 }
 
 // writePrefixes names what values of each resource written under g start with, as far as a
@@ -166,8 +168,8 @@ func (m *migrator) rewrite(ctx context.Context, r *resource) {
 }
 
 // keepAsIs is a no-op update, as the library's storage version migration does: the store
-// writes anyway when the read was stale or the stored bytes differ from what it would write
-// now, and writes with the current write key. Optimistic concurrency (retried on conflict)
+// writes anyway when the read was stale (an old key) or the stored bytes differ from what its
+// codec would write now (another format), and writes with the current write key. Optimistic concurrency (retried on conflict)
 // means a concurrent write is never reverted, and a deleted object is never recreated (not
 // found is an error).
 var keepAsIs = storage.SimpleUpdate(func(obj runtime.Object) (runtime.Object, error) { return obj, nil })

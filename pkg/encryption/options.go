@@ -77,7 +77,6 @@ func (o *Options) ApplyTo(c *genericapiserver.RecommendedConfig, etcd *genericop
 	if err != nil {
 		return nil, err
 	}
-	k.mediaType = writeMediaType(etcd.DefaultStorageMediaType)
 	if k.file != "" {
 		recordConfigInfo(c.APIServerID, k.current().hash)
 	}

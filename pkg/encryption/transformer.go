@@ -20,8 +20,6 @@ var encPrefix = []byte("k8s:enc:")
 type transformer struct {
 	gr   schema.GroupResource
 	gens *atomic.Pointer[generations]
-	// mediaType is what the storage codec writes (mediatype.go).
-	mediaType string
 
 	writes    atomic.Uint64
 	lastWrite atomic.Pointer[storedValue]
@@ -39,7 +37,7 @@ func (t *transformer) TransformFromStorage(ctx context.Context, data []byte, dat
 	gens := t.gens.Load()
 	out, stale, err := gens.current.transformer(t.gr).TransformFromStorage(ctx, data, dataCtx)
 	if err == nil {
-		return out, stale || t.otherFormat(out), nil
+		return out, stale, nil
 	}
 	if !bytes.HasPrefix(data, encPrefix) {
 		return out, stale, err
@@ -64,9 +62,9 @@ func (t *transformer) TransformToStorage(ctx context.Context, data []byte, dataC
 	return out, nil
 }
 
-// isCurrent: v reads without error and is not stale, i.e. it is written as a write now would
-// be. It turns false when the write key changes without a new file, as on a KMS v2 key ID
-// rotation.
+// isCurrent: v reads without error and is not stale, i.e. it is encrypted as a write now would
+// be (its format is the storage codec's concern and cannot change while the server runs). It
+// turns false when the write key changes without a new file, as on a KMS v2 key ID rotation.
 func (t *transformer) isCurrent(ctx context.Context, v *storedValue) bool {
 	_, stale, err := t.TransformFromStorage(ctx, v.data, v.ctx)
 	return err == nil && !stale

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protowire"
 	"k8s.io/apimachinery/pkg/runtime"
-	serverstorage "k8s.io/apiserver/pkg/server/storage"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
@@ -16,16 +15,11 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/pkg/storagecodec"
 )
 
-func codec(t *testing.T, mediaType string) runtime.Codec {
+func codec(t *testing.T, mediaType string) *storagecodec.Codec {
 	t.Helper()
-	c, _, err := serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
-		StorageMediaType:  mediaType,
-		StorageSerializer: apiserver.Codecs,
-		StorageVersion:    v1beta1.SchemeGroupVersion,
-		MemoryVersion:     core.SchemeGroupVersion,
-	})
+	c, err := storagecodec.New(mediaType, apiserver.Codecs, v1beta1.SchemeGroupVersion, core.SchemeGroupVersion)
 	require.NoError(t, err)
-	return storagecodec.New(c)
+	return c
 }
 
 func readFile(t *testing.T, name string) []byte {

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
+	corev1beta1client "github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned/typed/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/test/integration/framework"
 	"github.com/garden-apiserver/garden-apiserver/test/kmsplugin"
 )
@@ -169,24 +170,7 @@ func TestEncryptionConcurrentWrites(t *testing.T) {
 	defer stop()
 	done := make(chan map[string]string, 2)
 	for w := 0; w < 2; w++ {
-		go func(w int) {
-			last := map[string]string{}
-			for round := 0; ctx.Err() == nil; round++ {
-				for i := w; i < hot && ctx.Err() == nil; i += 2 {
-					name, val := fmt.Sprintf("c-%03d", i), fmt.Sprintf("w%d-r%d", w, round)
-					obj, err := client.Get(context.Background(), name, metav1.GetOptions{})
-					if err != nil {
-						continue
-					}
-					obj.Data["v"] = []byte(val)
-					if _, err := client.Update(context.Background(), obj, metav1.UpdateOptions{}); err == nil {
-						last[name] = val
-					}
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			done <- last
-		}(w)
+		go func(w int) { done <- updateEveryOther(ctx, client, w, hot) }(w)
 	}
 
 	hash := e.write(encConfig(entry([]string{secretsRes}, e.aescbc("key2", "key1"))))
@@ -220,6 +204,27 @@ func TestEncryptionConcurrentWrites(t *testing.T) {
 		assert.Equal(t, last[o.Name], string(o.Data["v"]), "%s has the writer's last value", o.Name)
 		assert.Equal(t, "MARKER-concurrent", string(o.Data["marker"]))
 	}
+}
+
+// updateEveryOther rewrites data key "v" of objects c-<w>, c-<w+2>, ... below n until ctx ends,
+// pausing 10 ms between rounds, and returns the last value each update that succeeded wrote.
+func updateEveryOther(ctx context.Context, client corev1beta1client.InternalSecretInterface, w, n int) map[string]string {
+	last := map[string]string{}
+	for round := 0; ctx.Err() == nil; round++ {
+		for i := w; i < n && ctx.Err() == nil; i += 2 {
+			name, val := fmt.Sprintf("c-%03d", i), fmt.Sprintf("w%d-r%d", w, round)
+			obj, err := client.Get(context.Background(), name, metav1.GetOptions{})
+			if err != nil {
+				continue
+			}
+			obj.Data["v"] = []byte(val)
+			if _, err := client.Update(context.Background(), obj, metav1.UpdateOptions{}); err == nil {
+				last[name] = val
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return last
 }
 
 // A restart in the middle of a migration continues it.

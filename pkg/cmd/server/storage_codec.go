@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/runtime"
-	serverstorage "k8s.io/apiserver/pkg/server/storage"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
@@ -12,9 +11,10 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/pkg/storagecodec"
 )
 
-// applyStorageMediaType makes the storage codec write --storage-media-type (protobuf unless
-// set otherwise, as kube-apiserver) and read every format, so objects an earlier release stored
-// as JSON stay readable until they are rewritten. The library's simple storage factory uses
+// applyStorageMediaType makes the stores use the storage codec (pkg/storagecodec): it writes
+// --storage-media-type (protobuf unless set otherwise, as kube-apiserver) and reads every
+// format, so objects an earlier release stored as JSON or with the earlier protobuf field
+// numbers stay readable until they are rewritten. The library's simple storage factory uses
 // StorageConfig.Codec as it is and would ignore the flag.
 func (o *ServerOptions) applyStorageMediaType() error {
 	codec, err := o.storageCodec()
@@ -25,19 +25,13 @@ func (o *ServerOptions) applyStorageMediaType() error {
 	return nil
 }
 
-func (o *ServerOptions) storageCodec() (runtime.Codec, error) {
-	codec, _, err := serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
-		StorageMediaType:  o.Recommended.Etcd.DefaultStorageMediaType,
-		StorageSerializer: apiserver.Codecs,
-		StorageVersion:    v1beta1.SchemeGroupVersion,
-		MemoryVersion:     core.SchemeGroupVersion,
-	})
+func (o *ServerOptions) storageCodec() (*storagecodec.Codec, error) {
+	codec, err := storagecodec.New(o.Recommended.Etcd.DefaultStorageMediaType, apiserver.Codecs,
+		v1beta1.SchemeGroupVersion, core.SchemeGroupVersion)
 	if err != nil {
 		return nil, fmt.Errorf("--storage-media-type: %w", err)
 	}
-	// Marks protobuf values as written with Gardener's field numbers and reads unmarked ones
-	// (the earlier numbering) through the renumbering table.
-	return storagecodec.New(codec), nil
+	return codec, nil
 }
 
 // defaultStorageMediaType is what objects are written as unless --storage-media-type says otherwise.
