@@ -80,7 +80,7 @@ func (c *Controller) Install(s *genericapiserver.GenericAPIServer, stores ...*ge
 			rawPrefix: path.Join("/", c.etcdPrefix, keyRoot) + "/"})
 	}
 	c.migrator.resources = order
-	c.reporter.setResources(order)
+	c.reporter.setResources(order, c.keyring.current)
 	s.Handler.NonGoRestfulMux.Handle(StatusPath, c.reporter)
 	return c.addHooks(s)
 }

@@ -54,14 +54,22 @@ func (m *migrator) needsRewrite(ctx context.Context, r *resource, kv *mvccpb.Key
 func (m *migrator) writePrefixes(g *generation) map[string]string {
 	out := map[string]string{}
 	for _, r := range m.resources {
-		out[r.gr.String()] = ""
-		if w := r.t.lastWrite.Load(); w != nil && w.gen == g {
-			out[r.gr.String()] = StoredPrefix(w.data)
-		} else if w := m.witnesses[r]; w != nil && w.gen == g {
-			out[r.gr.String()] = StoredPrefix(w.data)
+		prefix := lastWritePrefix(r, g)
+		if w := m.witnesses[r]; prefix == "" && w != nil && w.gen == g {
+			prefix = StoredPrefix(w.data)
 		}
+		out[r.gr.String()] = prefix
 	}
 	return out
+}
+
+// lastWritePrefix names what the store's last write under g started with, "" if it wrote
+// nothing under g yet.
+func lastWritePrefix(r *resource, g *generation) string {
+	if w := r.t.lastWrite.Load(); w != nil && w.gen == g {
+		return StoredPrefix(w.data)
+	}
+	return ""
 }
 
 // countAll classifies every stored object under g, the configuration in effect; ok is false

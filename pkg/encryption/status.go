@@ -85,6 +85,10 @@ type reporter struct {
 	status    Status
 	resources []*ResourceStatus
 	byName    map[string]*ResourceStatus
+	// stored are the resources in the order of resources, and current the configuration in
+	// effect: a snapshot shows a write's prefix at once, not only after the loop's next pass.
+	stored  []*resource
+	current func() *generation
 }
 
 func newReporter(file string, reload bool, replica string) *reporter {
@@ -94,9 +98,10 @@ func newReporter(file string, reload bool, replica string) *reporter {
 	}
 }
 
-func (p *reporter) setResources(rs []*resource) {
+func (p *reporter) setResources(rs []*resource, current func() *generation) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.stored, p.current = rs, current
 	for _, r := range rs {
 		st := &ResourceStatus{Resource: r.gr.String()}
 		p.resources = append(p.resources, st)
@@ -236,8 +241,11 @@ func (p *reporter) snapshot() Status {
 	defer p.mu.Unlock()
 	s := p.status
 	s.Resources = nil
-	for _, st := range p.resources {
+	for i, st := range p.resources {
 		rs := *st
+		if prefix := lastWritePrefix(p.stored[i], p.current()); prefix != "" {
+			rs.WritePrefix = prefix
+		}
 		rs.StoredWith = maps.Clone(st.StoredWith)
 		if rs.StoredWith == nil {
 			rs.StoredWith = map[string]int{}
