@@ -14,10 +14,16 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 )
 
-// EtcdErrorStore answers writes that etcd refused with a Kubernetes Status instead of the
-// library's bare 500, by the gRPC code of the etcd client's error:
+// EtcdErrorStore answers writes that etcd or the encryption provider refused with a
+// Kubernetes Status instead of the library's bare 500:
+//   - a value the encryption provider did not encrypt (a KMS plugin down or too slow) is 503
+//     with Retry-After: nothing was written, so a retry is safe;
+//
+// and by the gRPC code of the etcd client's error:
 //   - Unavailable (etcd unreachable, a member lost mid-request, a request timeout) is 503 and
 //     DeadlineExceeded is 504, both with Retry-After: the write may or may not have been
 //     applied, so clients retry (a retried create then sees 409 if the first one landed);
@@ -68,6 +74,10 @@ func mapEtcdError(err error, obj runtime.Object) error {
 	var apiStatus apierrors.APIStatus
 	if errors.As(err, &apiStatus) {
 		return err
+	}
+	if errors.Is(err, encryption.ErrNotEncrypted) {
+		return retryable(http.StatusServiceUnavailable, metav1.StatusReasonServiceUnavailable,
+			"the encryption provider is unavailable, nothing was written; retry ("+err.Error()+")")
 	}
 	switch etcdCode(err) {
 	case codes.Unavailable:

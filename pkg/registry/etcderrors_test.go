@@ -14,8 +14,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/storage"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 )
 
 func TestMapEtcdError(t *testing.T) {
@@ -45,6 +47,9 @@ func TestMapEtcdError(t *testing.T) {
 		{name: "request timed out", err: rpctypes.ErrTimeout, code: http.StatusServiceUnavailable, retryAfter: 1},
 		{name: "leader lost", err: rpctypes.ErrTimeoutDueToLeaderFail, code: http.StatusServiceUnavailable, retryAfter: 1},
 		{name: "deadline", err: status.Error(codes.DeadlineExceeded, "context deadline exceeded"), code: http.StatusGatewayTimeout, retryAfter: 1},
+		{name: "encryption provider timed out: nothing written, 503 not 504", err: storage.NewInternalError(
+			fmt.Errorf("encrypting: %w: %w", encryption.ErrNotEncrypted, status.Error(codes.DeadlineExceeded, "kms"))),
+			code: http.StatusServiceUnavailable, retryAfter: 1},
 		{name: "already a status", err: notFound, same: notFound},
 		{name: "unknown error passes", err: other, same: other},
 	} {
