@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/grpc/codes"
@@ -71,13 +72,14 @@ func mapEtcdError(err error, obj runtime.Object) error {
 	if err == nil {
 		return nil
 	}
+	if notEncrypted(err) {
+		return retryable(http.StatusServiceUnavailable, metav1.StatusReasonServiceUnavailable,
+			"the encryption provider is unavailable, nothing was written; retry ("+
+				strings.TrimPrefix(err.Error(), "Internal error occurred: ")+")")
+	}
 	var apiStatus apierrors.APIStatus
 	if errors.As(err, &apiStatus) {
 		return err
-	}
-	if errors.Is(err, encryption.ErrNotEncrypted) {
-		return retryable(http.StatusServiceUnavailable, metav1.StatusReasonServiceUnavailable,
-			"the encryption provider is unavailable, nothing was written; retry ("+err.Error()+")")
 	}
 	switch etcdCode(err) {
 	case codes.Unavailable:
@@ -93,6 +95,18 @@ func mapEtcdError(err error, obj runtime.Object) error {
 		}
 	}
 	return err
+}
+
+// notEncrypted: the encryption provider refused the value. The library turns the storage's
+// error into a 500 StatusError that keeps only the message, so the 500 is recognised by the
+// text of encryption.ErrNotEncrypted, which only the encryption layer writes.
+func notEncrypted(err error) bool {
+	if errors.Is(err, encryption.ErrNotEncrypted) {
+		return true
+	}
+	var st apierrors.APIStatus
+	return errors.As(err, &st) && st.Status().Code == http.StatusInternalServerError &&
+		strings.Contains(st.Status().Message, encryption.ErrNotEncrypted.Error())
 }
 
 func retryable(code int32, reason metav1.StatusReason, message string) error {

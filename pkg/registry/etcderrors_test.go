@@ -23,6 +23,7 @@ import (
 func TestMapEtcdError(t *testing.T) {
 	notFound := apierrors.NewNotFound(schema.GroupResource{Resource: "shoots"}, "x")
 	other := errors.New("something else")
+	internal := apierrors.NewInternalError(errors.New("something broke"))
 	managed := &core.InternalSecret{ObjectMeta: metav1.ObjectMeta{ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
 	clientLimit := status.Error(codes.ResourceExhausted, "trying to send message larger than max")
 	for _, tc := range []struct {
@@ -50,6 +51,10 @@ func TestMapEtcdError(t *testing.T) {
 		{name: "encryption provider timed out: nothing written, 503 not 504", err: storage.NewInternalError(
 			fmt.Errorf("encrypting: %w: %w", encryption.ErrNotEncrypted, status.Error(codes.DeadlineExceeded, "kms"))),
 			code: http.StatusServiceUnavailable, retryAfter: 1},
+		{name: "encryption provider failed, as the library's 500", err: apierrors.NewInternalError(storage.NewInternalError(
+			fmt.Errorf("encrypting: %w: %w", encryption.ErrNotEncrypted, errors.New("expired")))),
+			code: http.StatusServiceUnavailable, retryAfter: 1},
+		{name: "another 500 passes", err: internal, same: internal},
 		{name: "already a status", err: notFound, same: notFound},
 		{name: "unknown error passes", err: other, same: other},
 	} {
