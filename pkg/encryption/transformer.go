@@ -3,6 +3,7 @@ package encryption
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -56,7 +57,7 @@ func (t *transformer) TransformToStorage(ctx context.Context, data []byte, dataC
 	g := t.gens.Load().current
 	out, err := g.transformer(t.gr).TransformToStorage(ctx, data, dataCtx)
 	if err != nil {
-		return nil, fmt.Errorf("encrypting %s failed, nothing was written (check the encryption provider, e.g. that the KMS plugin is reachable): %w", t.gr, err)
+		return nil, fmt.Errorf("encrypting %s failed, nothing was written (check the encryption provider, e.g. that the KMS plugin is reachable): %w: %w", t.gr, ErrNotEncrypted, err)
 	}
 	t.lastWrite.Store(&storedValue{data: out, ctx: dataCtx, gen: g, seq: t.writes.Add(1)})
 	return out, nil
@@ -69,6 +70,11 @@ func (t *transformer) isCurrent(ctx context.Context, v *storedValue) bool {
 	_, stale, err := t.TransformFromStorage(ctx, v.data, v.ctx)
 	return err == nil && !stale
 }
+
+// ErrNotEncrypted marks a write the encryption provider refused: nothing was stored, and
+// the cause (a KMS plugin that is down, slow or has an expired key) is outside the request,
+// so the stores answer 503 and clients retry.
+var ErrNotEncrypted = errors.New("the encryption provider did not encrypt the value")
 
 // StoredPrefix names the provider and key of a stored value: "k8s:enc:<provider>:<version>:<key>:"
 // or "identity". It never returns ciphertext.
