@@ -64,14 +64,10 @@ SECTION="$WORK/section.md"
 	cat <<EOF
 ## Kubeconfig keys: RSA-3072 and the key pool
 
-Written by \`hack/bench-keypool.sh\` (\`make bench\`) on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores,
-shared with other jobs: single noisy runs. A standalone server with default flags
-(\`--shoot-kubeconfig-key-type=rsa-3072\`, \`--shoot-kubeconfig-key-pool-size=64\`,
-\`--shoot-kubeconfig-key-pool-workers=1\`) waits until its pool is full (\`key_pool_keys\` on /metrics),
-then: the server's CPU time (\`process_cpu_seconds_total\`, embedded etcd included) over $IDLE without
-requests; a burst of 64 admin kubeconfigs at 16 clients; issuance at 16 clients for $DURATION with the
-pool drained; the time to refill without load. For comparison a server with \`--shoot-kubeconfig-key-pool-size=0\`:
-idle CPU, and issuance at 16 clients where every request generates its key.
+Written by \`hack/bench-keypool.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) shared cores (single runs).
+A standalone server with default flags (RSA-3072, pool of 64, 1 worker) fills its pool, then:
+its CPU over $IDLE idle; a burst of 64 admin kubeconfigs at 16 clients; 16 clients for $DURATION
+with the pool drained; the refill time. Then the same without a pool (\`--shoot-kubeconfig-key-pool-size=0\`).
 
 EOF
 	rows "$WORK/pool.md"

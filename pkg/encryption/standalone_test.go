@@ -40,23 +40,17 @@ func TestStandaloneConfigRefusesPlaintext(t *testing.T) {
 	assert.Error(t, err, "a plaintext value is not read")
 }
 
+// earlierConfigFixture is the configuration earlier releases generated in the state
+// directory: identity second.
+const earlierConfigFixture = "testdata/earlier-standalone-config.yaml"
+
 // A configuration already in the state directory, such as one with the identity provider that
 // earlier releases generated, is kept as it is.
 func TestStandaloneConfigIsNeverRewritten(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, StandaloneConfigFile)
-	old := []byte(`apiVersion: apiserver.config.k8s.io/v1
-kind: EncryptionConfiguration
-resources:
-- resources:
-  - internalsecrets.core.gardener.cloud
-  providers:
-  - secretbox:
-      keys:
-      - name: key-20260101
-        secret: MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=
-  - identity: {}
-`)
+	old, err := os.ReadFile(earlierConfigFixture)
+	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, old, 0o600))
 	got, err := EnsureStandaloneConfig(dir)
 	require.NoError(t, err)

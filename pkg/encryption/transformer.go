@@ -3,6 +3,7 @@ package encryption
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -47,10 +48,15 @@ func (t *transformer) TransformFromStorage(ctx context.Context, data []byte, dat
 func (t *transformer) TransformToStorage(ctx context.Context, data []byte, dataCtx value.Context) ([]byte, error) {
 	out, err := t.primary.TransformToStorage(ctx, data, dataCtx)
 	if err != nil {
-		return nil, fmt.Errorf("encrypting %s failed, nothing was written (check the encryption provider, e.g. that the KMS plugin is reachable): %w", t.gr, err)
+		return nil, fmt.Errorf("encrypting %s failed, nothing was written (check the encryption provider, e.g. that the KMS plugin is reachable): %w: %w", t.gr, ErrNotEncrypted, err)
 	}
 	return out, nil
 }
+
+// ErrNotEncrypted marks a write the encryption provider refused: nothing was stored, and
+// the cause (a KMS plugin that is down, slow or has an expired key) is outside the request,
+// so the stores answer 503 and clients retry.
+var ErrNotEncrypted = errors.New("the encryption provider did not encrypt the value")
 
 // restOptionsGetter puts a transformer wrapper into every resource's storage config and
 // remembers the resources for the controller.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/grpc/codes"
@@ -14,10 +15,16 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
+
+	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 )
 
-// EtcdErrorStore answers writes that etcd refused with a Kubernetes Status instead of the
-// library's bare 500, by the gRPC code of the etcd client's error:
+// EtcdErrorStore answers writes that etcd or the encryption provider refused with a
+// Kubernetes Status instead of the library's bare 500:
+//   - a value the encryption provider did not encrypt (a KMS plugin down or too slow) is 503
+//     with Retry-After: nothing was written, so a retry is safe;
+//
+// and by the gRPC code of the etcd client's error:
 //   - Unavailable (etcd unreachable, a member lost mid-request, a request timeout) is 503 and
 //     DeadlineExceeded is 504, both with Retry-After: the write may or may not have been
 //     applied, so clients retry (a retried create then sees 409 if the first one landed);
@@ -65,6 +72,11 @@ func mapEtcdError(err error, obj runtime.Object) error {
 	if err == nil {
 		return nil
 	}
+	if notEncrypted(err) {
+		return retryable(http.StatusServiceUnavailable, metav1.StatusReasonServiceUnavailable,
+			"the encryption provider is unavailable, nothing was written; retry ("+
+				strings.TrimPrefix(err.Error(), "Internal error occurred: ")+")")
+	}
 	var apiStatus apierrors.APIStatus
 	if errors.As(err, &apiStatus) {
 		return err
@@ -83,6 +95,18 @@ func mapEtcdError(err error, obj runtime.Object) error {
 		}
 	}
 	return err
+}
+
+// notEncrypted: the encryption provider refused the value. The library turns the storage's
+// error into a 500 StatusError that keeps only the message, so the 500 is recognised by the
+// text of encryption.ErrNotEncrypted, which only the encryption layer writes.
+func notEncrypted(err error) bool {
+	if errors.Is(err, encryption.ErrNotEncrypted) {
+		return true
+	}
+	var st apierrors.APIStatus
+	return errors.As(err, &st) && st.Status().Code == http.StatusInternalServerError &&
+		strings.Contains(st.Status().Message, encryption.ErrNotEncrypted.Error())
 }
 
 func retryable(code int32, reason metav1.StatusReason, message string) error {

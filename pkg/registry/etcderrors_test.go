@@ -14,13 +14,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/storage"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
+	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 )
 
 func TestMapEtcdError(t *testing.T) {
 	notFound := apierrors.NewNotFound(schema.GroupResource{Resource: "shoots"}, "x")
 	other := errors.New("something else")
+	internal := apierrors.NewInternalError(errors.New("something broke"))
 	managed := &core.InternalSecret{ObjectMeta: metav1.ObjectMeta{ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
 	clientLimit := status.Error(codes.ResourceExhausted, "trying to send message larger than max")
 	for _, tc := range []struct {
@@ -45,6 +48,13 @@ func TestMapEtcdError(t *testing.T) {
 		{name: "request timed out", err: rpctypes.ErrTimeout, code: http.StatusServiceUnavailable, retryAfter: 1},
 		{name: "leader lost", err: rpctypes.ErrTimeoutDueToLeaderFail, code: http.StatusServiceUnavailable, retryAfter: 1},
 		{name: "deadline", err: status.Error(codes.DeadlineExceeded, "context deadline exceeded"), code: http.StatusGatewayTimeout, retryAfter: 1},
+		{name: "encryption provider timed out: nothing written, 503 not 504", err: storage.NewInternalError(
+			fmt.Errorf("encrypting: %w: %w", encryption.ErrNotEncrypted, status.Error(codes.DeadlineExceeded, "kms"))),
+			code: http.StatusServiceUnavailable, retryAfter: 1},
+		{name: "encryption provider failed, as the library's 500", err: apierrors.NewInternalError(storage.NewInternalError(
+			fmt.Errorf("encrypting: %w: %w", encryption.ErrNotEncrypted, errors.New("expired")))),
+			code: http.StatusServiceUnavailable, retryAfter: 1},
+		{name: "another 500 passes", err: internal, same: internal},
 		{name: "already a status", err: notFound, same: notFound},
 		{name: "unknown error passes", err: other, same: other},
 	} {

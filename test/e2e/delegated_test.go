@@ -281,37 +281,12 @@ func TestServingContinuesWhenAReplicaStops(t *testing.T) {
 	})
 	client := httpsClient(t, env.path("host-ca.crt"), "", "")
 	url := env.kas.url() + "/apis/core.gardener.cloud/v1beta1/namespaces/" + projectNS + "/shoots"
-	var ok, failed atomic.Int32
-	var failures sync.Map
+	reads := &steadyReads{}
+	ok, failed := &reads.ok, &reads.failed
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			req, _ := http.NewRequest(http.MethodGet, url, nil)
-			req.Header.Set("Authorization", "Bearer "+users["admin"].token)
-			resp, err := client.Do(req)
-			if err == nil {
-				_ = resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					ok.Add(1)
-				} else {
-					failed.Add(1)
-					failures.Store(time.Now().String(), resp.Status)
-				}
-			} else {
-				failed.Add(1)
-				failures.Store(time.Now().String(), err.Error())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
+	go func() { defer wg.Done(); reads.run(client, url, stop) }()
 	waitFor(t, 20*time.Second, "reads through the aggregator before the stop", func() bool { return ok.Load() >= 20 })
 	toB := env.proxy.forwarded(b.addr())
 	a.proc.Stop()
@@ -325,7 +300,7 @@ func TestServingContinuesWhenAReplicaStops(t *testing.T) {
 
 	t.Logf("%d reads through the aggregator while replica A stopped, %d failed", ok.Load()+failed.Load(), failed.Load())
 	if failed.Load() > 0 {
-		failures.Range(func(k, v any) bool { t.Errorf("request at %s: %v", k, v); return true })
+		reads.failures.Range(func(k, v any) bool { t.Errorf("request at %s: %v", k, v); return true })
 		t.Errorf("%d of %d reads through the aggregator failed while replica A stopped", failed.Load(), failed.Load()+ok.Load())
 	}
 	if env.proxy.forwarded(b.addr()) == toB {
@@ -340,6 +315,39 @@ func TestServingContinuesWhenAReplicaStops(t *testing.T) {
 	if cond := mustKubectl(t, "admin", "get", "apiservice", apiServiceName,
 		"-o", `jsonpath={.status.conditions[?(@.type=="Available")].status}`); cond != "True" {
 		t.Errorf("APIService Available = %q with one replica, want True", cond)
+	}
+}
+
+// steadyReads counts the answers to GETs as the admin user, one every 20 ms.
+type steadyReads struct {
+	ok, failed atomic.Int32
+	failures   sync.Map // time -> status or error of each failed request
+}
+
+// run reads url until stop is closed.
+func (r *steadyReads) run(client *http.Client, url string, stop <-chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Authorization", "Bearer "+users["admin"].token)
+		resp, err := client.Do(req)
+		switch {
+		case err != nil:
+			r.failed.Add(1)
+			r.failures.Store(time.Now().String(), err.Error())
+		case resp.StatusCode == http.StatusOK:
+			_ = resp.Body.Close()
+			r.ok.Add(1)
+		default:
+			_ = resp.Body.Close()
+			r.failed.Add(1)
+			r.failures.Store(time.Now().String(), resp.Status)
+		}
+		time.Sleep(20 * time.Millisecond) // pacing, not waiting
 	}
 }
 

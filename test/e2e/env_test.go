@@ -105,7 +105,32 @@ func (e *environment) setup() error {
 	if err := e.startEtcd(); err != nil {
 		return err
 	}
-	// The kube-apiservers start in parallel: each takes ~10 s.
+	if err := e.startKubeAPIServers(); err != nil {
+		return err
+	}
+	if err := e.applyShootRBAC(); err != nil {
+		return err
+	}
+	for name := range users {
+		if err := e.writeUserKubeconfig(name); err != nil {
+			return err
+		}
+	}
+	saKubeconfig, err := e.install()
+	if err != nil {
+		return err
+	}
+	if err := e.startReplicas(saKubeconfig); err != nil {
+		return err
+	}
+	if e.proxy, err = startFailoverProxy(e.replicas[0].addr(), e.replicas[1].addr()); err != nil {
+		return err
+	}
+	return e.routeAPIService()
+}
+
+// startKubeAPIServers starts the host and the two shoot kube-apiservers in parallel: each takes ~10 s.
+func (e *environment) startKubeAPIServers() error {
 	var kasErr, shootErr, bareErr error
 	var wg sync.WaitGroup
 	wg.Add(3)
@@ -119,38 +144,31 @@ func (e *environment) setup() error {
 		e.bareShootKAS, bareErr = e.startShootKubeAPIServer("bare-shoot-kube-apiserver", "bare-shoot-serving", "10.2.0.0/24")
 	}()
 	wg.Wait()
-	if err := errors.Join(kasErr, shootErr, bareErr); err != nil {
-		return err
-	}
-	if err := e.applyShootRBAC(); err != nil {
-		return err
-	}
-	for name := range users {
-		if err := e.writeUserKubeconfig(name); err != nil {
-			return err
-		}
-	}
+	return errors.Join(kasErr, shootErr, bareErr)
+}
 
-	// Install as a cluster admin would: the kustomization as it is, then the local routing.
+// install applies the kustomization as a cluster admin would, creates the project namespace and
+// returns a kubeconfig of the deployment's service account, whose RBAC the replicas run with.
+func (e *environment) install() (string, error) {
 	if out, err := kubectl("admin", "apply", "-k", filepath.Join(e.root, "artifacts", "deploy")); err != nil {
-		return fmt.Errorf("kubectl apply -k artifacts/deploy: %w\n%s", err, out)
+		return "", fmt.Errorf("kubectl apply -k artifacts/deploy: %w\n%s", err, out)
 	} else if strings.Contains(out, "Warning:") {
 		// E.g. the Deployment would violate the namespace's "restricted" Pod Security level.
-		return fmt.Errorf("kubectl apply -k artifacts/deploy warned:\n%s", out)
+		return "", fmt.Errorf("kubectl apply -k artifacts/deploy warned:\n%s", out)
 	}
 	if out, err := kubectl("admin", "create", "namespace", projectNS); err != nil {
-		return fmt.Errorf("creating namespace %s: %w\n%s", projectNS, err, out)
+		return "", fmt.Errorf("creating namespace %s: %w\n%s", projectNS, err, out)
 	}
-	// The replicas run as the deployment's service account, with exactly its RBAC.
 	token, err := kubectl("admin", "create", "token", serviceName, "-n", deployNamespace, "--duration=2h")
 	if err != nil {
-		return fmt.Errorf("creating a token for the garden-apiserver service account: %w\n%s", err, token)
+		return "", fmt.Errorf("creating a token for the garden-apiserver service account: %w\n%s", err, token)
 	}
 	saKubeconfig := e.path("garden-apiserver.kubeconfig")
-	if err := writeKubeconfig(saKubeconfig, e.kas.url(), pki.EncodeCert(e.hostCA.Cert), &clientcmdapi.AuthInfo{Token: strings.TrimSpace(token)}); err != nil {
-		return err
-	}
+	return saKubeconfig, writeKubeconfig(saKubeconfig, e.kas.url(), pki.EncodeCert(e.hostCA.Cert), &clientcmdapi.AuthInfo{Token: strings.TrimSpace(token)})
+}
 
+// startReplicas starts the two replicas in parallel, in delegated mode with saKubeconfig.
+func (e *environment) startReplicas(saKubeconfig string) error {
 	for i, name := range []string{"a", "b"} {
 		port, err := procs.FreePort()
 		if err != nil {
@@ -172,19 +190,13 @@ func (e *environment) setup() error {
 		}}
 	}
 	errs := make([]error, 2)
+	var wg sync.WaitGroup
 	for i, r := range e.replicas {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = e.startReplica(r) }()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-
-	if e.proxy, err = startFailoverProxy(e.replicas[0].addr(), e.replicas[1].addr()); err != nil {
-		return err
-	}
-	return e.routeAPIService()
+	return errors.Join(errs...)
 }
 
 // routeAPIService turns the deployment's ClusterIP Service into an ExternalName Service to

@@ -73,9 +73,21 @@ func TestEtcdOutageLosesNoAcknowledgedWrite(t *testing.T) {
 	}
 
 	w.verify(t, s.client(t, 0))
-	// Allowed: 503/504 (pkg/registry/etcderrors.go maps etcd's gRPC errors for the request in
-	// flight when etcd died); an HTTP/2 stream reset (the library's timeout filter racing the
-	// handler's own timeout). Never a 500.
+	assertOnlyTimeouts(t, w)
+	assertNoPanic(t, s.proc)
+	t.Logf("etcd down %s; /readyz failed %s after the kill:\n%s", restarted.Sub(killed).Round(100*time.Millisecond),
+		notReadyAfter.Round(100*time.Millisecond), readyzFailures(readyz))
+	t.Logf("recovery: etcd healthy %s after its restart, then /readyz 200 %s later (same server process); acknowledged while etcd was down: %d",
+		etcdUp.Sub(restarted).Round(100*time.Millisecond), recovery.Round(100*time.Millisecond), acksInGap)
+	w.report(t)
+}
+
+// assertOnlyTimeouts: the writer's failed requests during an etcd gap were answered 503/504
+// (pkg/registry/etcderrors.go maps etcd's gRPC errors for the request in flight when etcd died),
+// at least once, or were an HTTP/2 stream reset (the library's timeout filter racing the
+// handler's own timeout). Never a 500.
+func assertOnlyTimeouts(t *testing.T, w *writer) {
+	t.Helper()
 	timeouts := 0
 	for class, n := range w.failed {
 		switch {
@@ -89,12 +101,6 @@ func TestEtcdOutageLosesNoAcknowledgedWrite(t *testing.T) {
 	if timeouts == 0 {
 		t.Errorf("no create got a 503/504 while etcd was down (requests ask for a 5 s timeout): %v", w.failed)
 	}
-	assertNoPanic(t, s.proc)
-	t.Logf("etcd down %s; /readyz failed %s after the kill:\n%s", restarted.Sub(killed).Round(100*time.Millisecond),
-		notReadyAfter.Round(100*time.Millisecond), readyzFailures(readyz))
-	t.Logf("recovery: etcd healthy %s after its restart, then /readyz 200 %s later (same server process); acknowledged while etcd was down: %d",
-		etcdUp.Sub(restarted).Round(100*time.Millisecond), recovery.Round(100*time.Millisecond), acksInGap)
-	w.report(t)
 }
 
 // TestEtcdMemberLossIsInvisible: a 3-member cluster loses a follower, then (after it rejoined)
@@ -217,34 +223,39 @@ func serverCrash(t *testing.T, s *gardenServer) {
 	w.verify(t, c)
 
 	if outcome == "resumed" {
-		// Resumed: every acknowledged create arrives, unless the watch ends with a clean 410.
-		deadline := time.Now().Add(20 * time.Second)
-		for missing := w.unseen(wt); missing > 0; missing = w.unseen(wt) {
-			select {
-			case err := <-secondEnd:
-				if !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err) {
-					t.Fatalf("the resumed watch ended with %v, want events or 410", err)
-				}
-				outcome = "410 Gone (error event)"
-			case <-time.After(200 * time.Millisecond):
-			}
-			if outcome != "resumed" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the resumed watch missed %d acknowledged creates", missing)
-			}
-		}
-		wt.mu.Lock()
-		if wt.firstAfterResume != "" && rvAtMost(wt.firstAfterResume, resumeRV) {
-			t.Errorf("the resumed watch replayed resourceVersion %s, not newer than %s", wt.firstAfterResume, resumeRV)
-		}
-		wt.mu.Unlock()
+		outcome = followResumedWatch(t, w, wt, secondEnd, resumeRV)
 	}
 	assertNoPanic(t, s.proc)
 	t.Logf("server restarted and ready in %s; first watch ended with %v; re-opened watch at resourceVersion %s: %s (events seen in total: %d)",
 		restart.Round(100*time.Millisecond), firstErr, resumeRV, outcome, wt.count())
 	w.report(t)
+}
+
+// followResumedWatch waits until the resumed watch saw every acknowledged create, unless it ends
+// with a clean 410, and checks it did not replay resourceVersion resumeRV or older. It returns
+// the outcome for the log.
+func followResumedWatch(t *testing.T, w *writer, wt *watcher, end <-chan error, resumeRV string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for missing := w.unseen(wt); missing > 0; missing = w.unseen(wt) {
+		select {
+		case err := <-end:
+			if !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err) {
+				t.Fatalf("the resumed watch ended with %v, want events or 410", err)
+			}
+			return "410 Gone (error event)"
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the resumed watch missed %d acknowledged creates", missing)
+		}
+	}
+	wt.mu.Lock()
+	defer wt.mu.Unlock()
+	if wt.firstAfterResume != "" && rvAtMost(wt.firstAfterResume, resumeRV) {
+		t.Errorf("the resumed watch replayed resourceVersion %s, not newer than %s", wt.firstAfterResume, resumeRV)
+	}
+	return "resumed"
 }
 
 // TestEtcdOverTLSWithClientCertificates: an etcd that serves only TLS and requires client certificates.
@@ -300,6 +311,13 @@ func TestEtcdOverTLSWithClientCertificates(t *testing.T) {
 	}
 
 	// The same server without the client certificate never becomes ready.
+	assertNotReadyWithoutEtcdCert(t, url, caFile, etcd[0].proc.LogPath)
+}
+
+// assertNotReadyWithoutEtcdCert starts a server with etcd's CA but no client certificate: it never
+// becomes ready, and both logs show the refused handshake.
+func assertNotReadyWithoutEtcdCert(t *testing.T, url, caFile, etcdLog string) {
+	t.Helper()
 	bad := newGarden(t, "faults-tls-garden-nocert", "--etcd-servers="+url, "--etcd-cafile="+caFile)
 	p, err := env.start(bad.name, env.bins.gardenAPI, bad.args...)
 	if err != nil {
@@ -325,7 +343,7 @@ func TestEtcdOverTLSWithClientCertificates(t *testing.T) {
 	if !strings.Contains(readFile(t, p.LogPath), "tls: certificate required") {
 		t.Errorf("the server's log does not show etcd refusing it for the missing certificate: %s", p.LogPath)
 	}
-	if n := strings.Count(readFile(t, etcd[0].proc.LogPath), "client didn't provide a certificate"); n == 0 {
+	if n := strings.Count(readFile(t, etcdLog), "client didn't provide a certificate"); n == 0 {
 		t.Errorf("etcd logged no rejected handshake without a client certificate")
 	} else {
 		t.Logf("etcd rejected %d handshakes without a client certificate", n)
@@ -351,21 +369,7 @@ func TestPriorityAndFairnessIsolatesAFloodingUser(t *testing.T) {
 		"metadata":{"name":"target","namespace":"faults-apf"},"data":{"v":"dGFyZ2V0"}}`, "apply", "-f", "-")
 	schemaUID := strings.TrimSpace(mustKubectl(t, "admin", "get", "flowschema", "faults-apf", "-o", "jsonpath={.metadata.uid}"))
 
-	port, err := procs.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &replica{name: "faults-apf-replica", port: port, args: []string{
-		fmt.Sprintf("--secure-port=%d", port), "--state-dir=" + t.TempDir()}}
-	for _, a := range env.replicas[0].args {
-		if !strings.HasPrefix(a, "--secure-port=") && !strings.HasPrefix(a, "--state-dir=") {
-			r.args = append(r.args, a)
-		}
-	}
-	if err := env.startReplica(r); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.proc.Stop)
+	r := startExtraReplica(t, "faults-apf-replica")
 
 	// Straight to the replica as the front proxy (the aggregator would add its own limits).
 	client := httpsClient(t, env.servingCAFile, env.path("front-proxy-client.crt"), env.path("front-proxy-client.key"))
@@ -387,10 +391,58 @@ func TestPriorityAndFairnessIsolatesAFloodingUser(t *testing.T) {
 		return err == nil && resp.StatusCode == http.StatusOK && resp.Header.Get("X-Kubernetes-PF-FlowSchema-UID") == schemaUID
 	})
 
+	flood, victim, noRetryAfter, slowest := floodAndProbe(t, func(user string) (*http.Response, error) {
+		if user == "victim" {
+			return as(user, base+"/target")
+		}
+		return as(user, base)
+	})
+	total := 0
+	for _, n := range victim {
+		total += n
+	}
+	t.Logf("flooder (16 clients, 10 s): %v; 429 without Retry-After: %d", flood, noRetryAfter)
+	t.Logf("victim (one GET every 100 ms): %v, slowest %s", victim, slowest.Round(time.Millisecond))
+	if flood["429"] == 0 {
+		t.Errorf("the flooder got no 429: %v", flood)
+	}
+	if noRetryAfter > 0 {
+		t.Errorf("%d 429 answers without Retry-After", noRetryAfter)
+	}
+	if total < 20 || victim["200"] < total*95/100 {
+		t.Errorf("the victim's GETs: %v, want at least 95%% of at least 20 to succeed", victim)
+	}
+}
+
+// startExtraReplica starts one more replica with the arguments of the first, on its own port
+// and state directory.
+func startExtraReplica(t *testing.T, name string) *replica {
+	t.Helper()
+	port, err := procs.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &replica{name: name, port: port, args: []string{
+		fmt.Sprintf("--secure-port=%d", port), "--state-dir=" + t.TempDir()}}
+	for _, a := range env.replicas[0].args {
+		if !strings.HasPrefix(a, "--secure-port=") && !strings.HasPrefix(a, "--state-dir=") {
+			r.args = append(r.args, a)
+		}
+	}
+	if err := env.startReplica(r); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.proc.Stop)
+	return r
+}
+
+// floodAndProbe has 16 "flooder" clients send up to 400 requests each for 10 s while, once the
+// flood got its first 429, a "victim" sends one request every 100 ms. It returns the answers of
+// each by status code (or error class), the 429s without Retry-After, and the victim's slowest.
+func floodAndProbe(t *testing.T, get func(user string) (*http.Response, error)) (flood, victim map[string]int, noRetryAfter int, slowest time.Duration) {
+	t.Helper()
 	var mu sync.Mutex
-	flood, victim := map[string]int{}, map[string]int{}
-	var noRetryAfter int
-	var slowest time.Duration
+	flood, victim = map[string]int{}, map[string]int{}
 	record := func(m map[string]int, resp *http.Response, err error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -411,7 +463,7 @@ func TestPriorityAndFairnessIsolatesAFloodingUser(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for n := 0; n < 400 && ctx.Err() == nil; n++ {
-				resp, err := as("flooder", base)
+				resp, err := get("flooder")
 				record(flood, resp, err)
 			}
 		}()
@@ -424,30 +476,13 @@ func TestPriorityAndFairnessIsolatesAFloodingUser(t *testing.T) {
 	})
 	for ctx.Err() == nil {
 		start := time.Now()
-		resp, err := as("victim", base+"/target")
+		resp, err := get("victim")
 		slowest = max(slowest, time.Since(start))
 		record(victim, resp, err)
 		time.Sleep(100 * time.Millisecond)
 	}
 	wg.Wait()
-
-	mu.Lock()
-	defer mu.Unlock()
-	total := 0
-	for _, n := range victim {
-		total += n
-	}
-	t.Logf("flooder (16 clients, 10 s): %v; 429 without Retry-After: %d", flood, noRetryAfter)
-	t.Logf("victim (one GET every 100 ms): %v, slowest %s", victim, slowest.Round(time.Millisecond))
-	if flood["429"] == 0 {
-		t.Errorf("the flooder got no 429: %v", flood)
-	}
-	if noRetryAfter > 0 {
-		t.Errorf("%d 429 answers without Retry-After", noRetryAfter)
-	}
-	if total < 20 || victim["200"] < total*95/100 {
-		t.Errorf("the victim's GETs: %v, want at least 95%% of at least 20 to succeed", victim)
-	}
+	return flood, victim, noRetryAfter, slowest
 }
 
 // apfObjects: the test users may read InternalSecrets in faults-apf, and their requests get a

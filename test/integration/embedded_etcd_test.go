@@ -121,18 +121,7 @@ func dialAs(t *testing.T, bin, socket string, uid uint32) string {
 }
 
 // earlierEncryptionConfig is the configuration earlier releases generated: identity second.
-var earlierEncryptionConfig = []byte(`apiVersion: apiserver.config.k8s.io/v1
-kind: EncryptionConfiguration
-resources:
-- resources:
-  - internalsecrets.core.gardener.cloud
-  providers:
-  - secretbox:
-      keys:
-      - name: key-20260101
-        secret: MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=
-  - identity: {}
-`)
+const earlierEncryptionConfig = "../../pkg/encryption/testdata/earlier-standalone-config.yaml"
 
 // TestStateDirOfAnEarlierReleaseKeepsWorking: earlier releases ran the embedded etcd on loopback
 // TCP ports, which its data records as the member's URLs, and generated an encryption
@@ -143,7 +132,9 @@ func TestStateDirOfAnEarlierReleaseKeepsWorking(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state")
 	require.NoError(t, os.Mkdir(state, 0o700))
 	cfg := filepath.Join(state, encryption.StandaloneConfigFile)
-	require.NoError(t, os.WriteFile(cfg, earlierEncryptionConfig, 0o600))
+	earlier, err := os.ReadFile(earlierEncryptionConfig)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfg, earlier, 0o600))
 	endpoint, stopEtcd := startEarlierEtcd(t, filepath.Join(state, "etcd"))
 	s := framework.Start(t, state, "--etcd-servers="+endpoint)
 	createSecrets(t, s, "old", 2, "MARKER-old")
@@ -164,7 +155,7 @@ func TestStateDirOfAnEarlierReleaseKeepsWorking(t *testing.T) {
 	assert.Len(t, list.Items, 3)
 	content, err := os.ReadFile(cfg)
 	require.NoError(t, err)
-	assert.Equal(t, earlierEncryptionConfig, content, "the configuration is kept")
+	assert.Equal(t, earlier, content, "the configuration is kept")
 }
 
 // startEarlierEtcd starts etcd in dir as earlier releases did: plain HTTP on loopback TCP ports

@@ -55,15 +55,18 @@ func TestEncryptionKMSv2(t *testing.T) {
 	assert.Equal(t, "MARKER-kms", string(got.Data["marker"]))
 	waitMigrated(t, s, hash, 30*time.Second)
 
-	// The plugin goes away and the cached write key expires: writes fail clearly, nothing is
-	// written, existing objects stay stored and readable (their DEK is cached).
+	// The plugin goes away and the cached write key expires: writes fail clearly with 503 and
+	// Retry-After (nothing is written, so retrying is safe), existing objects stay stored and
+	// readable (their DEK is cached).
 	plugin.Stop()
 	restore := envelopekmsv2.SetNowFuncForTests("test-kms", func() time.Time { return time.Now().Add(10 * time.Minute) })
 	defer restore()
 	before := e.etcd.Raw(t, secretsPrefix)
 	_, err = client.Create(ctx, newSecret("k-down", map[string]string{"marker": "MARKER-kms"}), metav1.CreateOptions{})
 	require.Error(t, err)
-	assert.True(t, apierrors.IsInternalError(err), "want 500, got %v", err)
+	assert.True(t, apierrors.IsServiceUnavailable(err), "want 503, got %v", err)
+	retry, ok := apierrors.SuggestsClientDelay(err)
+	assert.True(t, ok && retry > 0, "Retry-After suggested")
 	assert.Contains(t, err.Error(), "encrypting internalsecrets.core.gardener.cloud failed, nothing was written")
 	assert.Contains(t, err.Error(), "expired")
 	_, err = client.Get(ctx, "k-down", metav1.GetOptions{})

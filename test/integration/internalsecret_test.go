@@ -21,6 +21,7 @@ import (
 	corev1beta1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
 	applycore "github.com/garden-apiserver/garden-apiserver/pkg/generated/applyconfiguration/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
+	typedcorev1beta1 "github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned/typed/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/test/integration/framework"
 )
 
@@ -66,17 +67,7 @@ func TestInternalSecretLifecycle(t *testing.T) {
 	_, err = c.Update(ctx, got, metav1.UpdateOptions{})
 	assert.True(t, apierrors.IsConflict(err), "want 409, got %v", err)
 
-	// Patches of every kind.
-	_, err = c.Patch(ctx, "ca", types.MergePatchType, []byte(`{"data":{"m":"bWVyZ2U="}}`), metav1.PatchOptions{})
-	require.NoError(t, err)
-	_, err = c.Patch(ctx, "ca", types.JSONPatchType, []byte(`[{"op":"add","path":"/data/j","value":"anNvbg=="}]`), metav1.PatchOptions{})
-	require.NoError(t, err)
-	p, err := c.Patch(ctx, "ca", types.StrategicMergePatchType, []byte(`{"metadata":{"labels":{"k":"v"}},"data":{"s":"c3Ry"}}`), metav1.PatchOptions{})
-	require.NoError(t, err)
-	assert.Equal(t, "merge", string(p.Data["m"]))
-	assert.Equal(t, "json", string(p.Data["j"]))
-	assert.Equal(t, "str", string(p.Data["s"]))
-	assert.Equal(t, "v", p.Labels["k"])
+	assertPatchKinds(t, c, "ca")
 
 	// Server-side apply through the generated apply configurations.
 	applied, err := c.Apply(ctx, applycore.InternalSecret("applied", ns).
@@ -100,6 +91,22 @@ func TestInternalSecretLifecycle(t *testing.T) {
 	require.NoError(t, c.Delete(ctx, "ca", metav1.DeleteOptions{}))
 	_, err = c.Get(ctx, "ca", metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err), "want 404 after delete, got %v", err)
+}
+
+// assertPatchKinds patches name with a merge, a JSON and a strategic merge patch in turn.
+func assertPatchKinds(t *testing.T, c typedcorev1beta1.InternalSecretInterface, name string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := c.Patch(ctx, name, types.MergePatchType, []byte(`{"data":{"m":"bWVyZ2U="}}`), metav1.PatchOptions{})
+	require.NoError(t, err)
+	_, err = c.Patch(ctx, name, types.JSONPatchType, []byte(`[{"op":"add","path":"/data/j","value":"anNvbg=="}]`), metav1.PatchOptions{})
+	require.NoError(t, err)
+	p, err := c.Patch(ctx, name, types.StrategicMergePatchType, []byte(`{"metadata":{"labels":{"k":"v"}},"data":{"s":"c3Ry"}}`), metav1.PatchOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "merge", string(p.Data["m"]))
+	assert.Equal(t, "json", string(p.Data["j"]))
+	assert.Equal(t, "str", string(p.Data["s"]))
+	assert.Equal(t, "v", p.Labels["k"])
 }
 
 func requireInvalid(t *testing.T, err error, fields ...string) {
@@ -218,31 +225,7 @@ func TestBadRequests(t *testing.T) {
 	rc := restClient(t, s.Admin)
 	path := "/apis/core.gardener.cloud/v1beta1/namespaces/" + ns + "/internalsecrets"
 
-	cases := []struct {
-		name, body, contentType, query string
-		code                           int
-		msg                            string
-	}{
-		{"malformed JSON", `{"apiVersion":`, "application/json", "", 400, ""},
-		{"malformed YAML", "apiVersion: [", "application/yaml", "", 400, ""},
-		{"wrong kind", `{"apiVersion":"core.gardener.cloud/v1beta1","kind":"Shoot","metadata":{"name":"x"}}`, "application/json", "", 400, ""},
-		{"unknown field strict", `{"apiVersion":"core.gardener.cloud/v1beta1","kind":"InternalSecret","metadata":{"name":"x"},"bogus":1}`,
-			"application/json", "?fieldValidation=Strict", 400, `unknown field "bogus"`},
-		{"bad base64", `{"apiVersion":"core.gardener.cloud/v1beta1","kind":"InternalSecret","metadata":{"name":"x"},"data":{"a":"%%%"}}`,
-			"application/json", "", 400, ""},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			res := rc.Post().AbsPath(path).SetHeader("Content-Type", tc.contentType).Body([]byte(tc.body)).
-				Param("fieldValidation", strings.TrimPrefix(strings.TrimPrefix(tc.query, "?fieldValidation="), "?")).Do(context.Background())
-			var code int
-			res.StatusCode(&code)
-			assert.Equal(t, tc.code, code, "error: %v", res.Error())
-			if tc.msg != "" {
-				assert.Contains(t, res.Error().Error(), tc.msg)
-			}
-		})
-	}
+	assertMalformedBodiesAre400(t, rc, path)
 
 	// Unknown field under Warn: created, with a warning, the field dropped.
 	res := rc.Post().AbsPath(path).SetHeader("Content-Type", "application/json").Param("fieldValidation", "Warn").
@@ -277,6 +260,36 @@ func TestBadRequests(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, list.Items, 1, "only the Warn create was written")
 	assert.Empty(t, list.Items[0].Annotations, "the rejected update changed nothing")
+}
+
+// assertMalformedBodiesAre400 posts bodies the server cannot decode to path.
+func assertMalformedBodiesAre400(t *testing.T, rc rest.Interface, path string) {
+	cases := []struct {
+		name, body, contentType, query string
+		code                           int
+		msg                            string
+	}{
+		{"malformed JSON", `{"apiVersion":`, "application/json", "", 400, ""},
+		{"malformed YAML", "apiVersion: [", "application/yaml", "", 400, ""},
+		{"wrong kind", `{"apiVersion":"core.gardener.cloud/v1beta1","kind":"Shoot","metadata":{"name":"x"}}`, "application/json", "", 400, ""},
+		{"unknown field strict", `{"apiVersion":"core.gardener.cloud/v1beta1","kind":"InternalSecret","metadata":{"name":"x"},"bogus":1}`,
+			"application/json", "?fieldValidation=Strict", 400, `unknown field "bogus"`},
+		{"bad base64", `{"apiVersion":"core.gardener.cloud/v1beta1","kind":"InternalSecret","metadata":{"name":"x"},"data":{"a":"%%%"}}`,
+			"application/json", "", 400, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := rc.Post().AbsPath(path).SetHeader("Content-Type", tc.contentType).Body([]byte(tc.body)).
+				Param("fieldValidation", strings.TrimPrefix(strings.TrimPrefix(tc.query, "?fieldValidation="), "?")).Do(context.Background())
+			var code int
+			res.StatusCode(&code)
+			assert.Equal(t, tc.code, code, "error: %v", res.Error())
+			if tc.msg != "" {
+				assert.Contains(t, res.Error().Error(), tc.msg)
+			}
+		})
+	}
+
 }
 
 func restClient(t *testing.T, cfg *rest.Config) rest.Interface {

@@ -33,41 +33,15 @@ func TestMaxInFlightLimitAnswers429(t *testing.T) {
 	require.NoError(t, err)
 	url := s.Admin.Host + "/apis/core.gardener.cloud/v1beta1/namespaces/" + ns + "/internalsecrets"
 
-	var admitted, throttled, withRetryAfter, other atomic.Int64
+	f := &flood{}
 	deadline := time.Now().Add(20 * time.Second)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < 16; w++ {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 2000 && time.Now().Before(deadline); i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := hc.Get(url)
-				if err != nil {
-					other.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				_ = resp.Body.Close()
-				switch resp.StatusCode {
-				case http.StatusForbidden:
-					admitted.Add(1)
-				case http.StatusTooManyRequests:
-					throttled.Add(1)
-					if resp.Header.Get("Retry-After") != "" {
-						withRetryAfter.Add(1)
-					}
-				default:
-					other.Add(1)
-				}
-			}
-		}()
+		go func() { defer wg.Done(); f.run(hc, url, deadline, stop) }()
 	}
+	admitted, throttled, withRetryAfter, other := &f.admitted, &f.throttled, &f.withRetryAfter, &f.other
 	// The admin's gets during the flood; the flood stops once they are done and it has been
 	// throttled a few times.
 	var adminOK, adminFailed int
@@ -89,4 +63,39 @@ func TestMaxInFlightLimitAnswers429(t *testing.T) {
 	assert.Zero(t, other.Load(), "only 403 and 429 expected")
 	assert.Positive(t, adminOK)
 	assert.Zero(t, adminFailed, "system:masters is exempt from the limit")
+}
+
+// flood counts the answers to GETs of a user who may not read: 403 once admitted, 429 when
+// throttled.
+type flood struct {
+	admitted, throttled, withRetryAfter, other atomic.Int64
+}
+
+// run sends up to 2000 GETs of url until the deadline or stop.
+func (f *flood) run(hc *http.Client, url string, deadline time.Time, stop <-chan struct{}) {
+	for i := 0; i < 2000 && time.Now().Before(deadline); i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		resp, err := hc.Get(url)
+		if err != nil {
+			f.other.Add(1)
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusForbidden:
+			f.admitted.Add(1)
+		case http.StatusTooManyRequests:
+			f.throttled.Add(1)
+			if resp.Header.Get("Retry-After") != "" {
+				f.withRetryAfter.Add(1)
+			}
+		default:
+			f.other.Add(1)
+		}
+	}
 }

@@ -175,6 +175,41 @@ func TestHostileInput(t *testing.T) {
 	hc, err := rest.HTTPClientFor(s.Admin)
 	require.NoError(t, err)
 	base := "/apis/core.gardener.cloud/v1beta1/namespaces/" + ns
+	for _, tc := range hostileRequests(base) {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(ctx, tc.method, s.Admin.Host+tc.path, strings.NewReader(tc.body))
+			require.NoError(t, err)
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			resp, err := hc.Do(req)
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			assert.True(t, resp.StatusCode >= 400 && resp.StatusCode < 500, "want 4xx, got %d", resp.StatusCode)
+		})
+	}
+
+	list, err := s.Client.CoreV1beta1().InternalSecrets("").List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	assert.Len(t, list.Items, 2, "only the two CA secrets of the fixture exist")
+	_, err = s.Client.CoreV1beta1().Shoots(ns).Get(ctx, "hostile", metav1.GetOptions{})
+	require.NoError(t, err, "the shoot survived")
+	resp, err := hc.Get(s.Admin.Host + "/readyz")
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "still ready")
+	// And still serving writes.
+	_, err = s.Client.CoreV1beta1().InternalSecrets(ns).Create(ctx, newSecret("after", map[string]string{"k": "v"}), metav1.CreateOptions{})
+	require.NoError(t, err)
+}
+
+// hostileRequest is a request with a malicious body or path.
+type hostileRequest struct {
+	name, method, path, contentType, body string
+}
+
+// hostileRequests are the requests of TestHostileInput for the namespace path base.
+func hostileRequests(base string) []hostileRequest {
 	secrets := base + "/internalsecrets"
 	secret := func(name, data string) string {
 		return `{"apiVersion":"core.gardener.cloud/v1beta1","kind":"InternalSecret","metadata":{"name":` + name + `},"data":` + data + `}`
@@ -182,9 +217,7 @@ func TestHostileInput(t *testing.T) {
 	nested := strings.Repeat("[", 10000) + strings.Repeat("]", 10000)
 	nestedObj := strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000)
 
-	for _, tc := range []struct {
-		name, method, path, contentType, body string
-	}{
+	return []hostileRequest{
 		{"10000 nested arrays in a data value", "POST", secrets, "application/json", secret(`"deep"`, `{"a":`+nested+`}`)},
 		{"10000 nested objects in metadata", "POST", secrets, "application/json",
 			`{"apiVersion":"core.gardener.cloud/v1beta1","kind":"InternalSecret","metadata":{"name":"deep2","labels":` + nestedObj + `}}`},
@@ -216,30 +249,5 @@ func TestHostileInput(t *testing.T) {
 			`{"apiVersion":"authentication.gardener.cloud/v1alpha1","kind":"AdminKubeconfigRequest","spec":{"expirationSeconds":1e300}}`},
 		{"negative expirationSeconds", "POST", base + "/shoots/hostile/adminkubeconfig", "application/json",
 			`{"apiVersion":"authentication.gardener.cloud/v1alpha1","kind":"AdminKubeconfigRequest","spec":{"expirationSeconds":-1}}`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			req, err := http.NewRequestWithContext(ctx, tc.method, s.Admin.Host+tc.path, strings.NewReader(tc.body))
-			require.NoError(t, err)
-			if tc.contentType != "" {
-				req.Header.Set("Content-Type", tc.contentType)
-			}
-			resp, err := hc.Do(req)
-			require.NoError(t, err)
-			_ = resp.Body.Close()
-			assert.True(t, resp.StatusCode >= 400 && resp.StatusCode < 500, "want 4xx, got %d", resp.StatusCode)
-		})
 	}
-
-	list, err := s.Client.CoreV1beta1().InternalSecrets("").List(ctx, metav1.ListOptions{})
-	require.NoError(t, err)
-	assert.Len(t, list.Items, 2, "only the two CA secrets of the fixture exist")
-	_, err = s.Client.CoreV1beta1().Shoots(ns).Get(ctx, "hostile", metav1.GetOptions{})
-	require.NoError(t, err, "the shoot survived")
-	resp, err := hc.Get(s.Admin.Host + "/readyz")
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	assert.Equal(t, http.StatusOK, resp.StatusCode, "still ready")
-	// And still serving writes.
-	_, err = s.Client.CoreV1beta1().InternalSecrets(ns).Create(ctx, newSecret("after", map[string]string{"k": "v"}), metav1.CreateOptions{})
-	require.NoError(t, err)
 }

@@ -11,8 +11,36 @@ import (
 
 	corev1beta1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
 	applycore "github.com/garden-apiserver/garden-apiserver/pkg/generated/applyconfiguration/core/v1beta1"
+	typedcorev1beta1 "github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned/typed/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/test/integration/framework"
 )
+
+// assertApplyAndStatusPatch applies spec and status (through the subresource) of the Shoot
+// "split" as two managers, then patches its status; it returns the patched Shoot.
+func assertApplyAndStatusPatch(t *testing.T, c typedcorev1beta1.ShootInterface) *corev1beta1.Shoot {
+	t.Helper()
+	// Server-side apply of spec and of status through the subresource.
+	ctx := context.Background()
+	applied, err := c.Apply(ctx, applycore.Shoot("split", ns).WithSpec(applycore.ShootSpec().
+		WithKubernetes(applycore.Kubernetes().WithVersion("1.32.0"))), metav1.ApplyOptions{FieldManager: "user", Force: true})
+	require.NoError(t, err)
+	assert.Equal(t, "1.32.0", applied.Spec.Kubernetes.Version)
+	assert.EqualValues(t, 3, applied.Generation)
+	appliedStatus, err := c.ApplyStatus(ctx, applycore.Shoot("split", ns).WithStatus(applycore.ShootStatus().WithObservedGeneration(3)),
+		metav1.ApplyOptions{FieldManager: "gardenlet", Force: true})
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, appliedStatus.Status.ObservedGeneration)
+	assert.Equal(t, "1.32.0", appliedStatus.Spec.Kubernetes.Version)
+
+	// Status patch through the subresource.
+	patched, err := c.Patch(ctx, "split", types.MergePatchType,
+		[]byte(`{"status":{"lastOperation":{"type":"Reconcile","state":"Succeeded","progress":100,"description":"ok","lastUpdateTime":"2026-01-01T00:00:00Z"}}}`),
+		metav1.PatchOptions{}, "status")
+	require.NoError(t, err)
+	assert.Equal(t, "Succeeded", patched.Status.LastOperation.State)
+	return patched
+
+}
 
 func TestShootSpecStatusSplit(t *testing.T) {
 	s := framework.Start(t, "")
@@ -45,24 +73,7 @@ func TestShootSpecStatusSplit(t *testing.T) {
 	assert.EqualValues(t, 2, sp.Generation)
 	assert.Len(t, sp.Status.AdvertisedAddresses, 1)
 
-	// Server-side apply of spec and of status through the subresource.
-	applied, err := c.Apply(ctx, applycore.Shoot("split", ns).WithSpec(applycore.ShootSpec().
-		WithKubernetes(applycore.Kubernetes().WithVersion("1.32.0"))), metav1.ApplyOptions{FieldManager: "user", Force: true})
-	require.NoError(t, err)
-	assert.Equal(t, "1.32.0", applied.Spec.Kubernetes.Version)
-	assert.EqualValues(t, 3, applied.Generation)
-	appliedStatus, err := c.ApplyStatus(ctx, applycore.Shoot("split", ns).WithStatus(applycore.ShootStatus().WithObservedGeneration(3)),
-		metav1.ApplyOptions{FieldManager: "gardenlet", Force: true})
-	require.NoError(t, err)
-	assert.EqualValues(t, 3, appliedStatus.Status.ObservedGeneration)
-	assert.Equal(t, "1.32.0", appliedStatus.Spec.Kubernetes.Version)
-
-	// Status patch through the subresource.
-	patched, err := c.Patch(ctx, "split", types.MergePatchType,
-		[]byte(`{"status":{"lastOperation":{"type":"Reconcile","state":"Succeeded","progress":100,"description":"ok","lastUpdateTime":"2026-01-01T00:00:00Z"}}}`),
-		metav1.PatchOptions{}, "status")
-	require.NoError(t, err)
-	assert.Equal(t, "Succeeded", patched.Status.LastOperation.State)
+	patched := assertApplyAndStatusPatch(t, c)
 
 	// Validation on the wire.
 	bad := in.DeepCopy()

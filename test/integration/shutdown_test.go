@@ -30,39 +30,13 @@ func TestGracefulShutdownKeepsAcknowledgedWrites(t *testing.T) {
 	require.NoError(t, err)
 
 	const workers = 4
-	var (
-		attempted atomic.Int64
-		stopping  atomic.Bool
-		mu        sync.Mutex
-		acked     = sets.New[string]()
-		failed    []string
-		wg        sync.WaitGroup
-	)
+	l := &ackedCreates{acked: sets.New[string]()}
+	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				name := fmt.Sprintf("load-%d-%05d", w, i)
-				attempted.Add(1)
-				_, err := c.CoreV1beta1().InternalSecrets(ns).Create(context.Background(),
-					newSecret(name, map[string]string{"k": name}), metav1.CreateOptions{})
-				mu.Lock()
-				if err == nil {
-					acked.Insert(name)
-				} else {
-					failed = append(failed, fmt.Sprintf("%s: %v", name, err))
-				}
-				mu.Unlock()
-				if err != nil && stopping.Load() {
-					return // the server is gone
-				}
-				if err != nil {
-					time.Sleep(10 * time.Millisecond)
-				}
-			}
-		}()
+		go func() { defer wg.Done(); l.run(c, w) }()
 	}
+	attempted, stopping, mu, acked := &l.attempted, &l.stopping, &l.mu, l.acked
 	// Let the load run, then stop while requests are in flight.
 	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return acked.Len() >= 40 }, 30*time.Second, 10*time.Millisecond)
 	stopping.Store(true)
@@ -85,7 +59,39 @@ func TestGracefulShutdownKeepsAcknowledgedWrites(t *testing.T) {
 		attempted.Load(), acked.Len(), found.Len(), acked.Difference(found).Len(), found.Difference(acked).Len(), stopTook.Round(time.Millisecond))
 	assert.Empty(t, sets.List(acked.Difference(found)), "acknowledged creates lost")
 	assert.LessOrEqual(t, found.Len()-acked.Len(), workers, "at most one unacknowledged in-flight write per worker may have committed")
-	for _, f := range failed[:min(len(failed), 4)] {
+	for _, f := range l.failed[:min(len(l.failed), 4)] {
 		t.Logf("failed during shutdown: %s", f)
+	}
+}
+
+// ackedCreates records which creates the server acknowledged.
+type ackedCreates struct {
+	attempted atomic.Int64
+	stopping  atomic.Bool
+	mu        sync.Mutex
+	acked     sets.Set[string]
+	failed    []string
+}
+
+// run creates InternalSecrets as worker w until a create fails after stopping was set.
+func (l *ackedCreates) run(c versioned.Interface, w int) {
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("load-%d-%05d", w, i)
+		l.attempted.Add(1)
+		_, err := c.CoreV1beta1().InternalSecrets(ns).Create(context.Background(),
+			newSecret(name, map[string]string{"k": name}), metav1.CreateOptions{})
+		l.mu.Lock()
+		if err == nil {
+			l.acked.Insert(name)
+		} else {
+			l.failed = append(l.failed, fmt.Sprintf("%s: %v", name, err))
+		}
+		l.mu.Unlock()
+		if err != nil && l.stopping.Load() {
+			return // the server is gone
+		}
+		if err != nil {
+			time.Sleep(10 * time.Millisecond) // back off before the next create
+		}
 	}
 }

@@ -27,17 +27,7 @@ import (
 func TestBuildVersion(t *testing.T) {
 	const version = "v1.2.3-versiontest+0123456789abcd"
 	dir := t.TempDir()
-	stamp := exec.Command("../../hack/version.sh")
-	stamp.Env = append(os.Environ(), "VERSION="+version, "GIT_COMMIT=0123456789abcdef0123456789abcdef01234567", "GIT_TREE_STATE=clean")
-	ldflags, err := stamp.Output()
-	if err != nil {
-		t.Fatalf("hack/version.sh: %v", err)
-	}
-	bin := filepath.Join(dir, "garden-apiserver")
-	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w "+strings.TrimSpace(string(ldflags)),
-		"-o", bin, "../../cmd/apiserver").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildStamped(t, dir, version)
 
 	out, err := exec.Command(bin, "--version").CombinedOutput()
 	if want := "garden-apiserver " + version + "\n"; err != nil || string(out) != want {
@@ -88,6 +78,24 @@ func TestBuildVersion(t *testing.T) {
 		t.Errorf("/version = %+v, want the stamped %s, its commit, major 1 minor 2+ and a build date", info, version)
 	}
 	assertLoopbackOnly(t, port)
+}
+
+// buildStamped builds the server into dir as `make build` does, with version stamped through
+// hack/version.sh and a fixed commit.
+func buildStamped(t *testing.T, dir, version string) string {
+	t.Helper()
+	stamp := exec.Command("../../hack/version.sh")
+	stamp.Env = append(os.Environ(), "VERSION="+version, "GIT_COMMIT=0123456789abcdef0123456789abcdef01234567", "GIT_TREE_STATE=clean")
+	ldflags, err := stamp.Output()
+	if err != nil {
+		t.Fatalf("hack/version.sh: %v", err)
+	}
+	bin := filepath.Join(dir, "garden-apiserver")
+	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w "+strings.TrimSpace(string(ldflags)),
+		"-o", bin, "../../cmd/apiserver").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // assertLoopbackOnly: the port is not reachable on this machine's other addresses.

@@ -122,6 +122,9 @@ func (e *env) startCATargets(ctx context.Context, kube kubernetes.Interface) ([]
 		if err != nil {
 			return nil, err
 		}
+		if s.bin != *serverBin {
+			cfg.ContentType = "application/json" // an earlier build may number protobuf fields differently
+		}
 		c, err := versioned.NewForConfig(cfg)
 		if err != nil {
 			return nil, err

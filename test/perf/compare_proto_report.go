@@ -47,8 +47,8 @@ func (o *compareOut) rateVerdict(what, op string, n int, ours, theirs string, mi
 	if x < min {
 		how = fmt.Sprintf(", %.0f%% short", (1-x/min)*100)
 	}
-	return fmt.Sprintf("| %s | %.2fx (%.0f/s vs %.0f/s)%s; server CPU per request %s vs %s ms | %s |",
-		what, x, a.rate(), b.rate(), how, a.cpuPerOp(), b.cpuPerOp(), verdict(x >= min))
+	return fmt.Sprintf("| %s | %.2fx (%.0f/s vs %.0f/s)%s | %s |",
+		what, x, a.rate(), b.rate(), how, verdict(x >= min))
 }
 
 // memProtoVerdicts compares the formats at the largest count: stored bytes and start to watch

@@ -95,9 +95,8 @@ func (o *compareOut) compareVerdicts(conc []int) {
 			if x < c.min {
 				how = fmt.Sprintf(", %.1f%% short", (1-x/c.min)*100)
 			}
-			o.verdicts = append(o.verdicts, fmt.Sprintf("| InternalSecret %s at %d clients >= %.1fx %s | %.2fx (%.0f/s vs %.0f/s)%s; server CPU per request %s vs %s ms | %s |",
-				op, n, c.min, c.target, x, d.rate(), theirs.rate(), how,
-				o.findRow(op, tDirect, n).cpuPerOp(), o.findRow(op, c.target, n).cpuPerOp(), verdict(x >= c.min)))
+			o.verdicts = append(o.verdicts, fmt.Sprintf("| InternalSecret %s at %d clients >= %.1fx %s | %.2fx (%.0f/s vs %.0f/s)%s | %s |",
+				op, n, c.min, c.target, x, d.rate(), theirs.rate(), how, verdict(x >= c.min)))
 		}
 	}
 	for _, c := range conc {

@@ -429,28 +429,7 @@ func fanout(ctx context.Context, c versioned.Interface, ns string) (result, erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer wi.Stop()
-			for {
-				select {
-				case <-wctx.Done():
-					return
-				case ev, ok := <-wi.ResultChan():
-					if !ok {
-						return
-					}
-					if ev.Type != watch.Added {
-						continue
-					}
-					s, ok := ev.Object.(*corev1beta1.InternalSecret)
-					if !ok {
-						continue
-					}
-					sent, err := strconv.ParseInt(s.Annotations[stampAnnotation], 10, 64)
-					if err == nil {
-						lats[w] = append(lats[w], time.Since(time.Unix(0, sent)))
-					}
-				}
-			}
+			lats[w] = eventLatencies(wctx, wi)
 		}()
 	}
 	time.Sleep(500 * time.Millisecond) // let every watch reach the server
@@ -477,6 +456,30 @@ func fanout(ctx context.Context, c versioned.Interface, ns string) (result, erro
 	}
 	cleanup(ctx, c, ns)
 	return r, nil
+}
+
+// eventLatencies collects, until ctx ends, the delay of every Added event from the time stamped
+// into it by the writer.
+func eventLatencies(ctx context.Context, wi watch.Interface) []time.Duration {
+	defer wi.Stop()
+	var lats []time.Duration
+	for {
+		select {
+		case <-ctx.Done():
+			return lats
+		case ev, ok := <-wi.ResultChan():
+			if !ok {
+				return lats
+			}
+			s, ok := ev.Object.(*corev1beta1.InternalSecret)
+			if ev.Type != watch.Added || !ok {
+				continue
+			}
+			if sent, err := strconv.ParseInt(s.Annotations[stampAnnotation], 10, 64); err == nil {
+				lats = append(lats, time.Since(time.Unix(0, sent)))
+			}
+		}
+	}
 }
 
 func createShoot(ctx context.Context, c versioned.Interface, ns, name string) error {

@@ -61,9 +61,8 @@ func (rep Report) Failures() []string {
 		out = append(out, fmt.Sprintf("linearizability: %s (visualization %s)", rep.Linearizable.Result, rep.Linearizable.Visualization))
 	}
 	for class, n := range rep.Errors {
-		// 503/504 are the answers for an unavailable etcd; a 500 is a defect, except the one
-		// documented for an unreachable KMS plugin (docs/encryption.md), reported separately.
-		if strings.HasPrefix(class, "500") && !strings.Contains(class, "encryption provider unavailable") {
+		// 503/504 are the answers for an unavailable etcd or encryption provider; a 500 is a defect.
+		if strings.HasPrefix(class, "500") {
 			out = append(out, fmt.Sprintf("%d requests answered %s, e.g. %s", n, class, rep.ErrorSamples[class]))
 		}
 	}

@@ -53,72 +53,76 @@ func newPlugin(t *testing.T, cached, live []runtime.Object) *Plugin {
 	return p
 }
 
+// validateCase is a delete the plugin sees with the given informer cache and live objects.
+type validateCase struct {
+	name      string
+	attrs     admission.Attributes
+	cached    []runtime.Object
+	live      []runtime.Object
+	forbidden []string // substrings of the 403 message; empty means admitted
+}
+
+var validateCases = []validateCase{
+	{
+		name:  "confirmed shoot is deleted",
+		attrs: deleteAttrs("a", shoot("a", yes), "shoots", ""),
+	},
+	{
+		name:  "confirmation accepts any true boolean spelling",
+		attrs: deleteAttrs("a", shoot("a", map[string]string{Annotation: "True"}), "shoots", ""),
+	},
+	{
+		name:      "unconfirmed shoot is refused with instructions",
+		attrs:     deleteAttrs("a", shoot("a", nil), "shoots", ""),
+		forbidden: []string{`shoots.core.gardener.cloud "a" is forbidden`, "not confirmed", "kubectl annotate shoot a -n garden-dev confirmation.gardener.cloud/deletion=true"},
+	},
+	{
+		name:      "annotation false is not a confirmation",
+		attrs:     deleteAttrs("a", shoot("a", map[string]string{Annotation: "false"}), "shoots", ""),
+		forbidden: []string{"not confirmed"},
+	},
+	{
+		name:  "other resources are not guarded",
+		attrs: deleteAttrs("s", &core.InternalSecret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: ns}}, "internalsecrets", ""),
+	},
+	{
+		name:  "subresources are not guarded",
+		attrs: deleteAttrs("a", shoot("a", nil), "shoots", "status"),
+	},
+	{
+		name:   "collection item is deleted when every shoot of the namespace is confirmed",
+		attrs:  deleteAttrs("", shoot("a", yes), "shoots", ""),
+		cached: []runtime.Object{external("a", yes), external("b", yes)},
+	},
+	{
+		name:      "collection item is refused when another shoot is unconfirmed",
+		attrs:     deleteAttrs("", shoot("a", yes), "shoots", ""),
+		cached:    []runtime.Object{external("a", yes), external("b", nil), external("c", nil)},
+		live:      []runtime.Object{external("a", yes), external("b", nil), external("c", nil)},
+		forbidden: []string{`shoots.core.gardener.cloud "a" is forbidden`, `every Shoot in namespace "garden-dev"`, "not confirmed: b, c"},
+	},
+	{
+		name:      "unconfirmed collection item is refused by itself",
+		attrs:     deleteAttrs("", shoot("b", nil), "shoots", ""),
+		cached:    []runtime.Object{external("b", yes)},
+		forbidden: []string{`"b" is forbidden`, "deletion of Shoot garden-dev/b is not confirmed"},
+	},
+	{
+		name:   "a confirmation the cache has not seen yet is found by a live read",
+		attrs:  deleteAttrs("", shoot("a", yes), "shoots", ""),
+		cached: []runtime.Object{external("a", yes), external("b", nil)},
+		live:   []runtime.Object{external("a", yes), external("b", yes)},
+	},
+	{
+		name:   "a shoot deleted meanwhile does not block the collection",
+		attrs:  deleteAttrs("", shoot("a", yes), "shoots", ""),
+		cached: []runtime.Object{external("a", yes), external("gone", nil)},
+		live:   []runtime.Object{external("a", yes)},
+	},
+}
+
 func TestValidate(t *testing.T) {
-	tests := []struct {
-		name      string
-		attrs     admission.Attributes
-		cached    []runtime.Object
-		live      []runtime.Object
-		forbidden []string // substrings of the 403 message; empty means admitted
-	}{
-		{
-			name:  "confirmed shoot is deleted",
-			attrs: deleteAttrs("a", shoot("a", yes), "shoots", ""),
-		},
-		{
-			name:  "confirmation accepts any true boolean spelling",
-			attrs: deleteAttrs("a", shoot("a", map[string]string{Annotation: "True"}), "shoots", ""),
-		},
-		{
-			name:      "unconfirmed shoot is refused with instructions",
-			attrs:     deleteAttrs("a", shoot("a", nil), "shoots", ""),
-			forbidden: []string{`shoots.core.gardener.cloud "a" is forbidden`, "not confirmed", "kubectl annotate shoot a -n garden-dev confirmation.gardener.cloud/deletion=true"},
-		},
-		{
-			name:      "annotation false is not a confirmation",
-			attrs:     deleteAttrs("a", shoot("a", map[string]string{Annotation: "false"}), "shoots", ""),
-			forbidden: []string{"not confirmed"},
-		},
-		{
-			name:  "other resources are not guarded",
-			attrs: deleteAttrs("s", &core.InternalSecret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: ns}}, "internalsecrets", ""),
-		},
-		{
-			name:  "subresources are not guarded",
-			attrs: deleteAttrs("a", shoot("a", nil), "shoots", "status"),
-		},
-		{
-			name:   "collection item is deleted when every shoot of the namespace is confirmed",
-			attrs:  deleteAttrs("", shoot("a", yes), "shoots", ""),
-			cached: []runtime.Object{external("a", yes), external("b", yes)},
-		},
-		{
-			name:      "collection item is refused when another shoot is unconfirmed",
-			attrs:     deleteAttrs("", shoot("a", yes), "shoots", ""),
-			cached:    []runtime.Object{external("a", yes), external("b", nil), external("c", nil)},
-			live:      []runtime.Object{external("a", yes), external("b", nil), external("c", nil)},
-			forbidden: []string{`shoots.core.gardener.cloud "a" is forbidden`, `every Shoot in namespace "garden-dev"`, "not confirmed: b, c"},
-		},
-		{
-			name:      "unconfirmed collection item is refused by itself",
-			attrs:     deleteAttrs("", shoot("b", nil), "shoots", ""),
-			cached:    []runtime.Object{external("b", yes)},
-			forbidden: []string{`"b" is forbidden`, "deletion of Shoot garden-dev/b is not confirmed"},
-		},
-		{
-			name:   "a confirmation the cache has not seen yet is found by a live read",
-			attrs:  deleteAttrs("", shoot("a", yes), "shoots", ""),
-			cached: []runtime.Object{external("a", yes), external("b", nil)},
-			live:   []runtime.Object{external("a", yes), external("b", yes)},
-		},
-		{
-			name:   "a shoot deleted meanwhile does not block the collection",
-			attrs:  deleteAttrs("", shoot("a", yes), "shoots", ""),
-			cached: []runtime.Object{external("a", yes), external("gone", nil)},
-			live:   []runtime.Object{external("a", yes)},
-		},
-	}
-	for _, tt := range tests {
+	for _, tt := range validateCases {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPlugin(t, tt.cached, tt.live)
 			require.True(t, p.Handles(admission.Delete))

@@ -56,95 +56,104 @@ func newPlugin(t *testing.T, cached, live []runtime.Object) *Plugin {
 	return p
 }
 
-func TestValidate(t *testing.T) {
-	foo := []runtime.Object{shoot("foo", false)}
-	full := secret("foo.ca-client", "ca.crt", "ca.key")
-	emptied := secret("foo.ca-client", "ca.crt")
-	emptied.Data["ca.key"] = nil
+// validateCase is a request the plugin sees with the given informer cache and live objects.
+type validateCase struct {
+	name         string
+	attrs        admission.Attributes
+	cached, live []runtime.Object
+	forbidden    []string // substrings of the 403 message; empty means admitted
+}
 
-	tests := []struct {
-		name         string
-		attrs        admission.Attributes
-		cached, live []runtime.Object
-		forbidden    []string // substrings of the 403 message; empty means admitted
-	}{
-		{
-			name:      "client CA of an existing shoot cannot be deleted",
-			attrs:     attrs(admission.Delete, "foo.ca-client", nil, full),
-			cached:    foo,
-			forbidden: []string{`internalsecrets.core.gardener.cloud "foo.ca-client" is forbidden`, `client CA of Shoot "foo"`, "cannot be deleted while the Shoot exists"},
-		},
-		{
-			name:      "cluster CA of an existing shoot cannot be deleted",
-			attrs:     attrs(admission.Delete, "foo.ca-cluster", nil, secret("foo.ca-cluster", "ca.crt")),
-			cached:    foo,
-			forbidden: []string{`cluster CA of Shoot "foo"`},
-		},
-		{
-			name:      "collection items are named in the error",
-			attrs:     attrs(admission.Delete, "", nil, full),
-			cached:    foo,
-			forbidden: []string{`"foo.ca-client" is forbidden`},
-		},
-		{
-			name:      "a shoot the cache has not seen yet is found by a live read",
-			attrs:     attrs(admission.Delete, "foo.ca-client", nil, full),
-			live:      foo,
-			forbidden: []string{`Shoot "foo"`},
-		},
-		{
-			name:  "CA of a missing shoot can be deleted",
-			attrs: attrs(admission.Delete, "foo.ca-client", nil, full),
-		},
-		{
-			name:   "CA of a shoot being deleted can be deleted (finalizers clean up)",
-			attrs:  attrs(admission.Delete, "foo.ca-client", nil, full),
-			cached: []runtime.Object{shoot("foo", true)},
-		},
-		{
-			name:   "other secrets are not protected",
-			attrs:  attrs(admission.Delete, "foo.ca-etcd", nil, secret("foo.ca-etcd", "ca.crt")),
-			cached: foo,
-		},
-		{
-			name:   "names with a dot before the suffix do not name a shoot",
-			attrs:  attrs(admission.Delete, "x.foo.ca-client", nil, secret("x.foo.ca-client", "ca.crt")),
-			cached: foo,
-		},
-		{
-			name:      "removing ca.key is refused",
-			attrs:     attrs(admission.Update, "foo.ca-client", secret("foo.ca-client", "ca.crt"), full),
-			cached:    foo,
-			forbidden: []string{`client CA of Shoot "foo"`, "cannot lose its ca.crt/ca.key keys (removed or emptied: ca.key)"},
-		},
-		{
-			name:      "emptying ca.key is refused",
-			attrs:     attrs(admission.Update, "foo.ca-client", emptied, full),
-			cached:    foo,
-			forbidden: []string{"removed or emptied: ca.key"},
-		},
-		{
-			name:      "removing both keys names both",
-			attrs:     attrs(admission.Update, "foo.ca-client", secret("foo.ca-client", "other"), full),
-			cached:    foo,
-			forbidden: []string{"removed or emptied: ca.crt, ca.key"},
-		},
-		{
-			name:   "rotating the CA (changing values, adding keys) is allowed",
-			attrs:  attrs(admission.Update, "foo.ca-client", secret("foo.ca-client", "ca.crt", "ca.key", "ca-old.crt"), full),
-			cached: foo,
-		},
-		{
-			name:   "keys that were never there are not required",
-			attrs:  attrs(admission.Update, "foo.ca-cluster", secret("foo.ca-cluster", "ca.crt"), secret("foo.ca-cluster", "ca.crt")),
-			cached: foo,
-		},
-		{
-			name:  "removing keys is fine once the shoot is gone",
-			attrs: attrs(admission.Update, "foo.ca-client", secret("foo.ca-client"), full),
-		},
-	}
-	for _, tt := range tests {
+var (
+	fooShoot  = []runtime.Object{shoot("foo", false)}
+	fullCA    = secret("foo.ca-client", "ca.crt", "ca.key")
+	emptiedCA = func() *core.InternalSecret {
+		s := secret("foo.ca-client", "ca.crt")
+		s.Data["ca.key"] = nil
+		return s
+	}()
+)
+
+var validateCases = []validateCase{
+	{
+		name:      "client CA of an existing shoot cannot be deleted",
+		attrs:     attrs(admission.Delete, "foo.ca-client", nil, fullCA),
+		cached:    fooShoot,
+		forbidden: []string{`internalsecrets.core.gardener.cloud "foo.ca-client" is forbidden`, `client CA of Shoot "foo"`, "cannot be deleted while the Shoot exists"},
+	},
+	{
+		name:      "cluster CA of an existing shoot cannot be deleted",
+		attrs:     attrs(admission.Delete, "foo.ca-cluster", nil, secret("foo.ca-cluster", "ca.crt")),
+		cached:    fooShoot,
+		forbidden: []string{`cluster CA of Shoot "foo"`},
+	},
+	{
+		name:      "collection items are named in the error",
+		attrs:     attrs(admission.Delete, "", nil, fullCA),
+		cached:    fooShoot,
+		forbidden: []string{`"foo.ca-client" is forbidden`},
+	},
+	{
+		name:      "a shoot the cache has not seen yet is found by a live read",
+		attrs:     attrs(admission.Delete, "foo.ca-client", nil, fullCA),
+		live:      fooShoot,
+		forbidden: []string{`Shoot "foo"`},
+	},
+	{
+		name:  "CA of a missing shoot can be deleted",
+		attrs: attrs(admission.Delete, "foo.ca-client", nil, fullCA),
+	},
+	{
+		name:   "CA of a shoot being deleted can be deleted (finalizers clean up)",
+		attrs:  attrs(admission.Delete, "foo.ca-client", nil, fullCA),
+		cached: []runtime.Object{shoot("foo", true)},
+	},
+	{
+		name:   "other secrets are not protected",
+		attrs:  attrs(admission.Delete, "foo.ca-etcd", nil, secret("foo.ca-etcd", "ca.crt")),
+		cached: fooShoot,
+	},
+	{
+		name:   "names with a dot before the suffix do not name a shoot",
+		attrs:  attrs(admission.Delete, "x.foo.ca-client", nil, secret("x.foo.ca-client", "ca.crt")),
+		cached: fooShoot,
+	},
+	{
+		name:      "removing ca.key is refused",
+		attrs:     attrs(admission.Update, "foo.ca-client", secret("foo.ca-client", "ca.crt"), fullCA),
+		cached:    fooShoot,
+		forbidden: []string{`client CA of Shoot "foo"`, "cannot lose its ca.crt/ca.key keys (removed or emptied: ca.key)"},
+	},
+	{
+		name:      "emptying ca.key is refused",
+		attrs:     attrs(admission.Update, "foo.ca-client", emptiedCA, fullCA),
+		cached:    fooShoot,
+		forbidden: []string{"removed or emptied: ca.key"},
+	},
+	{
+		name:      "removing both keys names both",
+		attrs:     attrs(admission.Update, "foo.ca-client", secret("foo.ca-client", "other"), fullCA),
+		cached:    fooShoot,
+		forbidden: []string{"removed or emptied: ca.crt, ca.key"},
+	},
+	{
+		name:   "rotating the CA (changing values, adding keys) is allowed",
+		attrs:  attrs(admission.Update, "foo.ca-client", secret("foo.ca-client", "ca.crt", "ca.key", "ca-old.crt"), fullCA),
+		cached: fooShoot,
+	},
+	{
+		name:   "keys that were never there are not required",
+		attrs:  attrs(admission.Update, "foo.ca-cluster", secret("foo.ca-cluster", "ca.crt"), secret("foo.ca-cluster", "ca.crt")),
+		cached: fooShoot,
+	},
+	{
+		name:  "removing keys is fine once the shoot is gone",
+		attrs: attrs(admission.Update, "foo.ca-client", secret("foo.ca-client"), fullCA),
+	},
+}
+
+func TestValidate(t *testing.T) {
+	for _, tt := range validateCases {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPlugin(t, tt.cached, tt.live)
 			err := p.Validate(context.Background(), tt.attrs, nil)

@@ -57,66 +57,72 @@ func withLastOperation(s *core.Shoot, typ, state string) *core.Shoot {
 
 func forbidden(path, detail string) *field.Error { return field.Forbidden(field.NewPath(path), detail) }
 
-// TestEncryptionConfigUpdate has, per rule, a refused case and the closest accepted one.
+// encryptionUpdateCase is an update of a stored Shoot and the errors it must get.
+type encryptionUpdateCase struct {
+	name   string
+	shoots func() (newShoot, oldShoot *core.Shoot)
+	want   []*field.Error
+}
+
+// encryptionUpdateCases has, per rule, a refused case and the closest accepted one.
+var encryptionUpdateCases = []encryptionUpdateCase{
+	{name: "add a resource", shoots: pair(stored(aescbc, "configmaps"), aescbc, "configmaps", "deployments.apps")},
+	{name: "reordering is no change, even during a rollout", shoots: pair(withPhase(stored(aescbc, "configmaps", "deployments.apps"), core.RotationPreparing), aescbc, "deployments.apps", "configmaps")},
+	{name: "change the provider", shoots: pair(stored(aescbc, "configmaps"), aesgcm, "configmaps")},
+	{name: "unset provider is aescbc", shoots: pair(stored(aescbc, "configmaps"), "", "configmaps")},
+	{
+		name: "resources and provider at once", shoots: pair(stored(aescbc, "configmaps"), aesgcm, "configmaps", "deployments.apps"),
+		want: []*field.Error{forbidden(providerPath, "provider type and resources cannot be changed simultaneously")},
+	},
+	{name: "resources after the rotation completed", shoots: pair(withPhase(stored(aescbc), core.RotationCompleted), aescbc, "configmaps")},
+	{
+		name: "resources during a rotation", shoots: pair(withPhase(stored(aescbc), core.RotationPrepared), aescbc, "configmaps"),
+		want: []*field.Error{forbidden(resourcesPath, `resources cannot be changed when .status.credentials.rotation.etcdEncryptionKey.phase is not "Completed"`)},
+	},
+	{
+		name: "provider during a rotation", shoots: pair(withPhase(stored(aescbc), core.RotationCompleting), aesgcm),
+		want: []*field.Error{forbidden(providerPath, `provider type cannot be changed when .status.credentials.rotation.etcdEncryptionKey.phase is not "Completed"`)},
+	},
+	{
+		name: "resources while the previous change rolls out", shoots: pair(rollingOut(stored(aescbc, "configmaps")), aescbc),
+		want: []*field.Error{forbidden(resourcesPath, "resources cannot be changed because a previous encryption configuration change is currently being rolled out")},
+	},
+	{
+		name: "provider while the previous provider change rolls out", shoots: pair(providerRollingOut(stored(aesgcm)), core.EncryptionProviderTypeSecretbox),
+		want: []*field.Error{forbidden(providerPath, "provider type cannot be changed because a previous encryption configuration change is currently being rolled out")},
+	},
+	{name: "first change of a shoot without status", shoots: pair(withLastOperation(shootWithoutStatus(), core.LastOperationTypeCreate, core.LastOperationStateSucceeded), aescbc, "configmaps")},
+	{
+		name: "resources while hibernation is enabled", shoots: pair(hibernating(stored(aescbc)), aescbc, "configmaps"),
+		want: []*field.Error{forbidden(resourcesPath, "resources cannot be changed when shoot is in hibernation")},
+	},
+	{
+		name: "provider while the shoot is still hibernated", shoots: pair(hibernated(stored(aescbc)), aesgcm),
+		want: []*field.Error{forbidden(providerPath, "provider type cannot be changed when shoot is in hibernation")},
+	},
+	{name: "provider after a successful create", shoots: pair(withLastOperation(stored(aescbc), core.LastOperationTypeCreate, core.LastOperationStateSucceeded), aesgcm)},
+	{name: "provider after a successful restore", shoots: pair(withLastOperation(stored(aescbc), core.LastOperationTypeRestore, core.LastOperationStateSucceeded), aesgcm)},
+	{name: "provider during a failing reconcile", shoots: pair(withLastOperation(stored(aescbc), core.LastOperationTypeReconcile, "Error"), aesgcm)},
+	{
+		name: "provider while the create is processing", shoots: pair(withLastOperation(stored(aescbc), core.LastOperationTypeCreate, "Processing"), aesgcm),
+		want: []*field.Error{forbidden(providerPath, "provider type cannot be changed if resource was not yet created successfully or is not ready for reconciliation")},
+	},
+	{
+		name: "provider without a last operation", shoots: pair(withLastOperation(stored(aescbc), "", ""), aesgcm),
+		want: []*field.Error{forbidden(providerPath, "provider type cannot be changed if resource was not yet created successfully or is not ready for reconciliation")},
+	},
+	{name: "resources without a last operation", shoots: pair(withLastOperation(stored(aescbc), "", ""), aescbc, "configmaps")},
+}
+
+func hibernating(s *core.Shoot) *core.Shoot {
+	s.Spec.Hibernation = &core.Hibernation{Enabled: ptr.To(true)}
+	return s
+}
+
+func hibernated(s *core.Shoot) *core.Shoot { s.Status.IsHibernated = true; return s }
+
 func TestEncryptionConfigUpdate(t *testing.T) {
-	hibernating := func(s *core.Shoot) *core.Shoot {
-		s.Spec.Hibernation = &core.Hibernation{Enabled: ptr.To(true)}
-		return s
-	}
-	hibernated := func(s *core.Shoot) *core.Shoot { s.Status.IsHibernated = true; return s }
-	tests := []struct {
-		name   string
-		shoots func() (*core.Shoot, *core.Shoot)
-		want   []*field.Error
-	}{
-		{name: "add a resource", shoots: pair(stored(aescbc, "configmaps"), aescbc, "configmaps", "deployments.apps")},
-		{name: "reordering is no change, even during a rollout", shoots: pair(withPhase(stored(aescbc, "configmaps", "deployments.apps"), core.RotationPreparing), aescbc, "deployments.apps", "configmaps")},
-		{name: "change the provider", shoots: pair(stored(aescbc, "configmaps"), aesgcm, "configmaps")},
-		{name: "unset provider is aescbc", shoots: pair(stored(aescbc, "configmaps"), "", "configmaps")},
-		{
-			name: "resources and provider at once", shoots: pair(stored(aescbc, "configmaps"), aesgcm, "configmaps", "deployments.apps"),
-			want: []*field.Error{forbidden(providerPath, "provider type and resources cannot be changed simultaneously")},
-		},
-		{name: "resources after the rotation completed", shoots: pair(withPhase(stored(aescbc), core.RotationCompleted), aescbc, "configmaps")},
-		{
-			name: "resources during a rotation", shoots: pair(withPhase(stored(aescbc), core.RotationPrepared), aescbc, "configmaps"),
-			want: []*field.Error{forbidden(resourcesPath, `resources cannot be changed when .status.credentials.rotation.etcdEncryptionKey.phase is not "Completed"`)},
-		},
-		{
-			name: "provider during a rotation", shoots: pair(withPhase(stored(aescbc), core.RotationCompleting), aesgcm),
-			want: []*field.Error{forbidden(providerPath, `provider type cannot be changed when .status.credentials.rotation.etcdEncryptionKey.phase is not "Completed"`)},
-		},
-		{
-			name: "resources while the previous change rolls out", shoots: pair(rollingOut(stored(aescbc, "configmaps")), aescbc),
-			want: []*field.Error{forbidden(resourcesPath, "resources cannot be changed because a previous encryption configuration change is currently being rolled out")},
-		},
-		{
-			name: "provider while the previous provider change rolls out", shoots: pair(providerRollingOut(stored(aesgcm)), core.EncryptionProviderTypeSecretbox),
-			want: []*field.Error{forbidden(providerPath, "provider type cannot be changed because a previous encryption configuration change is currently being rolled out")},
-		},
-		{name: "first change of a shoot without status", shoots: pair(withLastOperation(shootWithoutStatus(), core.LastOperationTypeCreate, core.LastOperationStateSucceeded), aescbc, "configmaps")},
-		{
-			name: "resources while hibernation is enabled", shoots: pair(hibernating(stored(aescbc)), aescbc, "configmaps"),
-			want: []*field.Error{forbidden(resourcesPath, "resources cannot be changed when shoot is in hibernation")},
-		},
-		{
-			name: "provider while the shoot is still hibernated", shoots: pair(hibernated(stored(aescbc)), aesgcm),
-			want: []*field.Error{forbidden(providerPath, "provider type cannot be changed when shoot is in hibernation")},
-		},
-		{name: "provider after a successful create", shoots: pair(withLastOperation(stored(aescbc), core.LastOperationTypeCreate, core.LastOperationStateSucceeded), aesgcm)},
-		{name: "provider after a successful restore", shoots: pair(withLastOperation(stored(aescbc), core.LastOperationTypeRestore, core.LastOperationStateSucceeded), aesgcm)},
-		{name: "provider during a failing reconcile", shoots: pair(withLastOperation(stored(aescbc), core.LastOperationTypeReconcile, "Error"), aesgcm)},
-		{
-			name: "provider while the create is processing", shoots: pair(withLastOperation(stored(aescbc), core.LastOperationTypeCreate, "Processing"), aesgcm),
-			want: []*field.Error{forbidden(providerPath, "provider type cannot be changed if resource was not yet created successfully or is not ready for reconciliation")},
-		},
-		{
-			name: "provider without a last operation", shoots: pair(withLastOperation(stored(aescbc), "", ""), aesgcm),
-			want: []*field.Error{forbidden(providerPath, "provider type cannot be changed if resource was not yet created successfully or is not ready for reconciliation")},
-		},
-		{name: "resources without a last operation", shoots: pair(withLastOperation(stored(aescbc), "", ""), aescbc, "configmaps")},
-	}
-	for _, tt := range tests {
+	for _, tt := range encryptionUpdateCases {
 		t.Run(tt.name, func(t *testing.T) {
 			newS, oldS := tt.shoots()
 			assert.Equal(t, fieldList(tt.want), fieldList(ValidateEncryptionConfigUpdate(newS, oldS)))
