@@ -116,7 +116,7 @@ FUZZTIME ?= 10s
 fuzz:
 	$(GO_TEST) -run '^$$' -fuzz '^FuzzDecodeAndValidate$$' -fuzztime $(FUZZTIME) ./pkg/apis/core/validation
 	$(GO_TEST) -run '^$$' -fuzz '^FuzzParseCA$$' -fuzztime $(FUZZTIME) ./pkg/pki
-	$(GO_TEST) -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./pkg/kubeconfig
+	$(GO_TEST) -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./pkg/shootaccess
 	$(GO_TEST) -run '^$$' -fuzz '^FuzzLoadConfig$$' -fuzztime $(FUZZTIME) ./pkg/encryption
 
 clean:

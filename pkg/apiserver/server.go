@@ -12,17 +12,17 @@ import (
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
-	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
 	"github.com/garden-apiserver/garden-apiserver/pkg/monitoring"
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
 	"github.com/garden-apiserver/garden-apiserver/pkg/registry/internalsecret"
 	"github.com/garden-apiserver/garden-apiserver/pkg/registry/shoot"
+	"github.com/garden-apiserver/garden-apiserver/pkg/shootaccess"
 )
 
 // ExtraConfig is what this server needs beyond the generic config.
 type ExtraConfig struct {
-	// Kubeconfig configures the kubeconfig subresources.
-	Kubeconfig kubeconfig.Options
+	// ShootAccess configures the kubeconfig subresources.
+	ShootAccess shootaccess.Options
 	// Encryption keeps stored objects in line with the encryption configuration.
 	Encryption *encryption.Controller
 }
@@ -93,13 +93,23 @@ func (c completedConfig) New() (*Server, error) {
 		return nil, err
 	}
 
+	admin, viewer := c.ExtraConfig.ShootAccess.Kinds()
+	adminKubeconfig, err := shoot.NewKubeconfigREST(Scheme, issuer, admin)
+	if err != nil {
+		return nil, err
+	}
+	viewerKubeconfig, err := shoot.NewKubeconfigREST(Scheme, issuer, viewer)
+	if err != nil {
+		return nil, err
+	}
+
 	group := genericapiserver.NewDefaultAPIGroupInfo(core.GroupName, Scheme, metav1.ParameterCodec, Codecs)
 	group.VersionedResourcesStorageMap["v1beta1"] = map[string]rest.Storage{
 		"internalsecrets":         secrets,
 		"shoots":                  shoots,
 		"shoots/status":           shootStatus,
-		"shoots/adminkubeconfig":  shoot.NewAdminKubeconfigREST(issuer),
-		"shoots/viewerkubeconfig": shoot.NewViewerKubeconfigREST(issuer),
+		"shoots/adminkubeconfig":  adminKubeconfig,
+		"shoots/viewerkubeconfig": viewerKubeconfig,
 	}
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, err
@@ -117,18 +127,18 @@ func (c completedConfig) New() (*Server, error) {
 // newIssuer builds the kubeconfig issuer: the server's own authorizer decides the certificate's
 // group; <shoot>.ca-cluster is read from the sources of --shoot-cluster-ca-sources, ConfigMaps and
 // Secrets with a GET per issuance (no informer: a source that is off costs nothing).
-func (c completedConfig) newIssuer(generic *genericapiserver.GenericAPIServer, shoots, secrets *genericregistry.Store) (*kubeconfig.Issuer, error) {
-	kubeconfig.RegisterMetrics()
-	opts := c.ExtraConfig.Kubeconfig
+func (c completedConfig) newIssuer(generic *genericapiserver.GenericAPIServer, shoots, secrets *genericregistry.Store) (*shootaccess.Issuer, error) {
+	shootaccess.RegisterMetrics()
+	opts := c.ExtraConfig.ShootAccess
 	if opts.LegacyIdentity {
 		klog.Warning("--shoot-kubeconfig-legacy-identity is set: admin kubeconfigs carry group system:masters, which " +
 			"bypasses the shoot's RBAC and cannot be revoked before the certificate expires, and certificates are named " +
 			"after the bare user, which may match RoleBindings in the shoot. Apply artifacts/shoot-rbac to the shoots and turn it off.")
 	}
-	issuer := kubeconfig.NewIssuer(shoots, secrets,
-		kubeconfig.IdentityPolicy{Authorizer: c.GenericConfig.Authorization.Authorizer, Legacy: opts.LegacyIdentity}, opts)
+	issuer := shootaccess.NewIssuer(shoots, secrets,
+		shootaccess.IdentityPolicy{Authorizer: c.GenericConfig.Authorization.Authorizer, Legacy: opts.LegacyIdentity}, opts)
 	if opts.KeyPoolSize > 0 {
-		pool := kubeconfig.NewKeyPool(pki.KeyType(opts.KeyType), opts.KeyPoolSize, opts.KeyPoolWorkers)
+		pool := shootaccess.NewKeyPool(pki.KeyType(opts.KeyType), opts.KeyPoolSize, opts.KeyPoolWorkers)
 		issuer.Keys = pool
 		// The refill workers run as long as the server; a hook that returns at once keeps readiness untouched.
 		generic.AddPostStartHookOrDie("shoot-kubeconfig-key-pool", func(ctx genericapiserver.PostStartHookContext) error {

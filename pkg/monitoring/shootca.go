@@ -20,7 +20,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
-	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
+	"github.com/garden-apiserver/garden-apiserver/pkg/shootaccess"
 )
 
 // Windows of the expiring gauge, cumulative: a CA that expired counts in every window.
@@ -151,12 +151,12 @@ func (c *caExpiry) refresh(now time.Time) error {
 	seen := make(map[types.UID]parsedCA, len(c.notAfter))
 	for i := range list.Items {
 		s := &list.Items[i]
-		if !strings.HasSuffix(s.Name, kubeconfig.ClientCASuffix) {
+		if !strings.HasSuffix(s.Name, shootaccess.ClientCASuffix) {
 			continue
 		}
 		p, ok := c.notAfter[s.UID]
 		if !ok || p.version != s.ResourceVersion {
-			p = parsedCA{version: s.ResourceVersion, notAfter: signerNotAfter(s.Data[kubeconfig.CACertKey], s.Data[kubeconfig.CAKeyKey])}
+			p = parsedCA{version: s.ResourceVersion, notAfter: signerNotAfter(s.Data[shootaccess.CACertKey], s.Data[shootaccess.CAKeyKey])}
 		}
 		seen[s.UID] = p
 	}

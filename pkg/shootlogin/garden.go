@@ -16,13 +16,7 @@ import (
 
 	authv1alpha1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/v1alpha1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
-	clientscheme "github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned/scheme"
 )
-
-func init() {
-	// The subresource bodies belong to a group with no client of its own.
-	_ = authv1alpha1.AddToScheme(clientscheme.Scheme)
-}
 
 // Garden is the garden cluster the kubeconfigs are requested from.
 type Garden struct {

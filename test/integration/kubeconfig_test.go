@@ -74,6 +74,44 @@ func TestAdminKubeconfig(t *testing.T) {
 	res, err := shoots.CreateAdminKubeconfigRequest(ctx, "prod", adminRequest(ptr.To[int64](1200)), metav1.CreateOptions{})
 	require.NoError(t, err)
 
+	cert := assertAdminKubeconfig(t, fx, res, before)
+
+	// Viewer: other organization; a fresh key and serial per request.
+	before = time.Now()
+	viewer, err := shoots.CreateViewerKubeconfigRequest(ctx, "prod", &authv1alpha1.ViewerKubeconfigRequest{}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	vcert := clientCert(t, viewer.Status.Kubeconfig)
+	assert.Equal(t, "gardener.cloud:viewer:alice", vcert.Subject.CommonName)
+	assert.Equal(t, []string{"gardener.cloud:system:viewers"}, vcert.Subject.Organization)
+	assert.NotEqual(t, cert.SerialNumber, vcert.SerialNumber)
+	assert.NotEqual(t, cert.PublicKey, vcert.PublicKey)
+	// Default is one hour.
+	assertExpiresIn(t, before, time.Hour, vcert.NotAfter)
+
+	// Clamped to --shoot-admin-kubeconfig-max-expiration, and the viewer to its own flag.
+	before = time.Now()
+	clamped, err := shoots.CreateAdminKubeconfigRequest(ctx, "prod", adminRequest(ptr.To[int64](86400)), metav1.CreateOptions{})
+	require.NoError(t, err)
+	assertExpiresIn(t, before, 2*time.Hour, clamped.Status.ExpirationTimestamp.Time)
+	before = time.Now()
+	vclamped, err := shoots.CreateViewerKubeconfigRequest(ctx, "prod", &authv1alpha1.ViewerKubeconfigRequest{
+		Spec: authv1alpha1.ViewerKubeconfigRequestSpec{ExpirationSeconds: ptr.To[int64](86400)}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	assertExpiresIn(t, before, 3*time.Hour, vclamped.Status.ExpirationTimestamp.Time)
+
+	assertAuditedWithoutKey(t, auditLog, cert, res.Status.Kubeconfig)
+
+	// Nothing about the request is stored: still only the two CA secrets and the shoot.
+	list, err := s.Client.CoreV1beta1().InternalSecrets(ns).List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	assert.Len(t, list.Items, 2)
+}
+
+// assertAdminKubeconfig checks the kubeconfig of an admin request by alice (system:masters) for
+// the shoot "prod", sent at before with 1200 s asked for: the clusters of its addresses, a client
+// certificate of the client CA for a system admin, and Gardener's RSA key. It returns the certificate.
+func assertAdminKubeconfig(t *testing.T, fx shootFixture, res *authv1alpha1.AdminKubeconfigRequest, before time.Time) *x509.Certificate {
+	t.Helper()
 	cfg, err := clientcmd.Load(res.Status.Kubeconfig)
 	require.NoError(t, err)
 	// Addresses filtered (no service-account-issuer) and ordered; first is current.
@@ -103,30 +141,12 @@ func TestAdminKubeconfig(t *testing.T) {
 	assert.Equal(t, []string{"RSA PRIVATE KEY"}, blocks)
 	assert.Equal(t, 3072, bits)
 
-	// Viewer: other organization; a fresh key and serial per request.
-	before = time.Now()
-	viewer, err := shoots.CreateViewerKubeconfigRequest(ctx, "prod", &authv1alpha1.ViewerKubeconfigRequest{}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	vcert := clientCert(t, viewer.Status.Kubeconfig)
-	assert.Equal(t, "gardener.cloud:viewer:alice", vcert.Subject.CommonName)
-	assert.Equal(t, []string{"gardener.cloud:system:viewers"}, vcert.Subject.Organization)
-	assert.NotEqual(t, cert.SerialNumber, vcert.SerialNumber)
-	assert.NotEqual(t, cert.PublicKey, vcert.PublicKey)
-	// Default is one hour.
-	assertExpiresIn(t, before, time.Hour, vcert.NotAfter)
+	return cert
+}
 
-	// Clamped to --shoot-admin-kubeconfig-max-expiration, and the viewer to its own flag.
-	before = time.Now()
-	clamped, err := shoots.CreateAdminKubeconfigRequest(ctx, "prod", adminRequest(ptr.To[int64](86400)), metav1.CreateOptions{})
-	require.NoError(t, err)
-	assertExpiresIn(t, before, 2*time.Hour, clamped.Status.ExpirationTimestamp.Time)
-	before = time.Now()
-	vclamped, err := shoots.CreateViewerKubeconfigRequest(ctx, "prod", &authv1alpha1.ViewerKubeconfigRequest{
-		Spec: authv1alpha1.ViewerKubeconfigRequestSpec{ExpirationSeconds: ptr.To[int64](86400)}}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	assertExpiresIn(t, before, 3*time.Hour, vclamped.Status.ExpirationTimestamp.Time)
-
-	// The audit log records the issuance, never the key.
+// assertAuditedWithoutKey: the audit log records the issuance of cert, never the key or the kubeconfig.
+func assertAuditedWithoutKey(t *testing.T, auditLog string, cert *x509.Certificate, kubeconfig []byte) {
+	t.Helper()
 	raw, err := os.ReadFile(auditLog)
 	require.NoError(t, err)
 	assert.Contains(t, string(raw), cert.SerialNumber.Text(16))
@@ -134,12 +154,8 @@ func TestAdminKubeconfig(t *testing.T) {
 	assert.Contains(t, string(raw), `"kubeconfig.gardener.cloud/group":"gardener.cloud:system:admins"`)
 	assert.Contains(t, string(raw), `"username":"alice"`)
 	assert.NotContains(t, string(raw), "PRIVATE KEY")
-	assert.NotContains(t, string(raw), string(res.Status.Kubeconfig[:40]))
+	assert.NotContains(t, string(raw), string(kubeconfig[:40]))
 
-	// Nothing about the request is stored: still only the two CA secrets and the shoot.
-	list, err := s.Client.CoreV1beta1().InternalSecrets(ns).List(ctx, metav1.ListOptions{})
-	require.NoError(t, err)
-	assert.Len(t, list.Items, 2)
 }
 
 func TestAdminKubeconfigErrors(t *testing.T) {
@@ -164,8 +180,31 @@ func TestAdminKubeconfigErrors(t *testing.T) {
 	_, err = shoots.CreateAdminKubeconfigRequest(ctx, "noaddr", adminRequest(nil), metav1.CreateOptions{})
 	requireInvalid(t, err, "status.advertisedAddresses")
 
+	assertBadClientCAIs500(t, s)
+
+	// Unauthorized user: 403 from the authorizer.
+	bob, err := versioned.NewForConfig(s.UserConfig(t, "bob", "developers"))
+	require.NoError(t, err)
+	_, err = bob.CoreV1beta1().Shoots(ns).CreateAdminKubeconfigRequest(ctx, "ok", adminRequest(nil), metav1.CreateOptions{})
+	assert.True(t, apierrors.IsForbidden(err), "got %v", err)
+	assert.Contains(t, err.Error(), "shoots/adminkubeconfig")
+
+	// A body of the wrong kind is 400.
+	var code int
+	body, _ := json.Marshal(map[string]interface{}{"apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot", "metadata": map[string]string{"name": "ok"}})
+	s.Client.CoreV1beta1().RESTClient().Post().Namespace(ns).Resource("shoots").Name("ok").SubResource("adminkubeconfig").
+		Body(body).Do(ctx).StatusCode(&code)
+	assert.Equal(t, 400, code)
+}
+
+// assertBadClientCAIs500: a shoot "noca" whose client CA is missing, garbage, or not a CA gets
+// 500 naming the InternalSecret, never its contents.
+func assertBadClientCAIs500(t *testing.T, s *framework.Server) {
+	t.Helper()
 	// Missing client CA: 500 naming the secret.
-	_, err = shoots.Create(ctx, &corev1beta1.Shoot{ObjectMeta: metav1.ObjectMeta{Name: "noca", Namespace: ns},
+	ctx := context.Background()
+	shoots := s.Client.CoreV1beta1().Shoots(ns)
+	_, err := shoots.Create(ctx, &corev1beta1.Shoot{ObjectMeta: metav1.ObjectMeta{Name: "noca", Namespace: ns},
 		Spec: corev1beta1.ShootSpec{Kubernetes: corev1beta1.Kubernetes{Version: "1.31.0"}}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	noca, err := shoots.Get(ctx, "noca", metav1.GetOptions{})
@@ -206,20 +245,6 @@ func TestAdminKubeconfigErrors(t *testing.T) {
 	_, err = shoots.CreateAdminKubeconfigRequest(ctx, "noca", adminRequest(nil), metav1.CreateOptions{})
 	require.True(t, apierrors.IsInternalError(err), "got %v", err)
 	assert.Contains(t, err.Error(), "is not a CA")
-
-	// Unauthorized user: 403 from the authorizer.
-	bob, err := versioned.NewForConfig(s.UserConfig(t, "bob", "developers"))
-	require.NoError(t, err)
-	_, err = bob.CoreV1beta1().Shoots(ns).CreateAdminKubeconfigRequest(ctx, "ok", adminRequest(nil), metav1.CreateOptions{})
-	assert.True(t, apierrors.IsForbidden(err), "got %v", err)
-	assert.Contains(t, err.Error(), "shoots/adminkubeconfig")
-
-	// A body of the wrong kind is 400.
-	var code int
-	body, _ := json.Marshal(map[string]interface{}{"apiVersion": "core.gardener.cloud/v1beta1", "kind": "Shoot", "metadata": map[string]string{"name": "ok"}})
-	s.Client.CoreV1beta1().RESTClient().Post().Namespace(ns).Resource("shoots").Name("ok").SubResource("adminkubeconfig").
-		Body(body).Do(ctx).StatusCode(&code)
-	assert.Equal(t, 400, code)
 }
 
 func TestAdminKubeconfigCARotation(t *testing.T) {

@@ -226,6 +226,17 @@ func TestProtobufShoots(t *testing.T) {
 	require.Len(t, list.Items, 1)
 	assert.Equal(t, *got, list.Items[0])
 
+	assertKubeconfigsOverProtobuf(t, shoots, wire)
+
+	requireWatchEvents(t, w, []watch.EventType{watch.Added, watch.Modified, watch.Modified, watch.Modified}, "pb")
+	requireWire(t, wire, "WATCH", "/shoots", "", pbWatchType)
+}
+
+// assertKubeconfigsOverProtobuf issues admin and viewer kubeconfigs of the shoot "pb" and a
+// refused request, all over protobuf.
+func assertKubeconfigsOverProtobuf(t *testing.T, shoots corev1beta1client.ShootInterface, wire *wireLog) {
+	t.Helper()
+	ctx := context.Background()
 	sent := time.Now()
 	admin, err := shoots.CreateAdminKubeconfigRequest(ctx, "pb", &authv1alpha1.AdminKubeconfigRequest{
 		Spec: authv1alpha1.AdminKubeconfigRequestSpec{ExpirationSeconds: ptr.To[int64](900)}}, metav1.CreateOptions{})
@@ -244,9 +255,6 @@ func TestProtobufShoots(t *testing.T) {
 	_, err = shoots.CreateAdminKubeconfigRequest(ctx, "pb", &authv1alpha1.AdminKubeconfigRequest{
 		Spec: authv1alpha1.AdminKubeconfigRequestSpec{ExpirationSeconds: ptr.To[int64](60)}}, metav1.CreateOptions{})
 	requireStatus(t, err, 422, "may not specify a duration less than 10 minutes")
-
-	requireWatchEvents(t, w, []watch.EventType{watch.Added, watch.Modified, watch.Modified, watch.Modified}, "pb")
-	requireWire(t, wire, "WATCH", "/shoots", "", pbWatchType)
 }
 
 // decryptedValues reads every value under prefix from etcd and decrypts it with the

@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	clientscheme "k8s.io/client-go/kubernetes/scheme"
 
 	authv1alpha1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/v1alpha1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
@@ -99,7 +98,6 @@ func runClusterCAMemory(ctx context.Context) error {
 
 // startCATargets starts the server under test (and the earlier build) with a shoot each.
 func (e *env) startCATargets(ctx context.Context, kube kubernetes.Interface) ([]*caMemTarget, error) {
-	_ = authv1alpha1.AddToScheme(clientscheme.Scheme)
 	for _, ns := range []string{"bench-ca", "bench-ca-before", "bench-ca-load"} {
 		if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			return nil, err

@@ -36,7 +36,6 @@ import (
 	authv1alpha1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/v1alpha1"
 	corev1beta1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
-	clientscheme "github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned/scheme"
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
 )
 
@@ -100,7 +99,6 @@ func run() error {
 	if *kubeconfig == "" {
 		return errors.New("-kubeconfig is required")
 	}
-	_ = authv1alpha1.AddToScheme(clientscheme.Scheme)
 	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
 	if err != nil {
 		return err

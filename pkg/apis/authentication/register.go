@@ -22,6 +22,6 @@ var (
 )
 
 func addKnownTypes(scheme *runtime.Scheme) error {
-	scheme.AddKnownTypes(SchemeGroupVersion, &AdminKubeconfigRequest{}, &ViewerKubeconfigRequest{})
+	scheme.AddKnownTypes(SchemeGroupVersion, &KubeconfigRequest{})
 	return nil
 }

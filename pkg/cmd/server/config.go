@@ -44,8 +44,8 @@ func (o *ServerOptions) Config() (*apiserver.Config, error) {
 	return &apiserver.Config{
 		GenericConfig: c,
 		ExtraConfig: apiserver.ExtraConfig{
-			Encryption: enc,
-			Kubeconfig: *o.Kubeconfig,
+			Encryption:  enc,
+			ShootAccess: *o.ShootAccess,
 		},
 	}, nil
 }

@@ -24,7 +24,7 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/pkg/apiserver"
 	"github.com/garden-apiserver/garden-apiserver/pkg/encryption"
 	"github.com/garden-apiserver/garden-apiserver/pkg/etcd"
-	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
+	"github.com/garden-apiserver/garden-apiserver/pkg/shootaccess"
 )
 
 // DefaultEtcdPathPrefix is Gardener's prefix, so the server can share an etcd with kube-apiserver.
@@ -44,7 +44,7 @@ type ServerOptions struct {
 	Admission *genericoptions.AdmissionOptions
 
 	Standalone   *StandaloneOptions
-	Kubeconfig   *kubeconfig.Options
+	ShootAccess  *shootaccess.Options
 	Encryption   *encryption.Options
 	ClusterCheck *ClusterCheckOptions
 
@@ -64,7 +64,7 @@ func NewServerOptions(out io.Writer) *ServerOptions {
 			apiserver.Codecs.LegacyCodec(v1beta1.SchemeGroupVersion)),
 		ServerRun:    genericoptions.NewServerRunOptions(),
 		Standalone:   NewStandaloneOptions(),
-		Kubeconfig:   kubeconfig.NewOptions(),
+		ShootAccess:  shootaccess.NewOptions(),
 		Encryption:   encryption.NewOptions(),
 		ClusterCheck: &ClusterCheckOptions{Timeout: 30 * time.Second},
 		Out:          out,
@@ -84,7 +84,7 @@ func NewServerOptions(out io.Writer) *ServerOptions {
 func (o *ServerOptions) Flags() cliflag.NamedFlagSets {
 	var fss cliflag.NamedFlagSets
 	o.Standalone.AddFlags(fss.FlagSet("standalone"))
-	o.Kubeconfig.AddFlags(fss.FlagSet("shoot kubeconfigs"))
+	o.ShootAccess.AddFlags(fss.FlagSet("shoot kubeconfigs"))
 	o.Encryption.AddFlags(fss.FlagSet("encryption migration"))
 	o.ClusterCheck.AddFlags(fss.FlagSet("cluster check"))
 
@@ -181,10 +181,10 @@ func (o *ServerOptions) Validate() error {
 	if _, err := o.storageCodec(); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, o.Kubeconfig.Validate()...)
-	if o.Standalone.Enabled && o.Kubeconfig.ClusterCAFromCluster() {
+	errs = append(errs, o.ShootAccess.Validate()...)
+	if o.Standalone.Enabled && o.ShootAccess.ClusterCAFromCluster() {
 		errs = append(errs, fmt.Errorf("--shoot-cluster-ca-sources=%s: configmap and secret are read from the cluster, which --standalone does not have",
-			strings.Join(o.Kubeconfig.ClusterCASources, ",")))
+			strings.Join(o.ShootAccess.ClusterCASources, ",")))
 	}
 	errs = append(errs, o.Encryption.Validate()...)
 	errs = append(errs, o.ClusterCheck.Validate()...)

@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
-	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
+	"github.com/garden-apiserver/garden-apiserver/pkg/shootaccess"
 )
 
 // The ConfigMap kube-apiserver publishes for aggregated API servers (client CA, front-proxy CA
@@ -137,10 +137,10 @@ func (o *ServerOptions) checkClusterCASources(ctx context.Context, core *cluster
 		return nil
 	}
 	for _, c := range []struct {
-		src      kubeconfig.ClusterCASource
+		src      shootaccess.ClusterCASource
 		resource string
-	}{{kubeconfig.SourceConfigMap, "configmaps"}, {kubeconfig.SourceSecret, "secrets"}} {
-		if !o.Kubeconfig.ClusterCASourceOn(c.src) {
+	}{{shootaccess.SourceConfigMap, "configmaps"}, {shootaccess.SourceSecret, "secrets"}} {
+		if !o.ShootAccess.ClusterCASourceOn(c.src) {
 			continue
 		}
 		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{

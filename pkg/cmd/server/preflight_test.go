@@ -95,7 +95,7 @@ func TestCheckClusterChecksTheClusterCASourcesInUse(t *testing.T) {
 	assert.Empty(t, selfReviews.Load(), "the default source (internalsecret) asks the cluster nothing")
 
 	o := delegatedOptions(kubeconfig)
-	o.Kubeconfig.ClusterCASources = []string{"configmap", "secret"}
+	o.ShootAccess.ClusterCASources = []string{"configmap", "secret"}
 	selfReviewDenied.Store("secrets")
 	err := o.checkCluster(context.Background(), 10*time.Second)
 	require.Error(t, err)
@@ -152,7 +152,7 @@ func TestCheckClusterNeedsAKubeconfigOutsideACluster(t *testing.T) {
 func TestValidateRefusesClusterSourcesInStandalone(t *testing.T) {
 	o := NewServerOptions(io.Discard)
 	o.Standalone.Enabled = true
-	o.Kubeconfig.ClusterCASources = []string{"internalsecret", "configmap"}
+	o.ShootAccess.ClusterCASources = []string{"internalsecret", "configmap"}
 	err := o.Validate()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--shoot-cluster-ca-sources=internalsecret,configmap: configmap and secret are read from the cluster, which --standalone does not have")

@@ -15,21 +15,12 @@ import (
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	authv1alpha1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/v1alpha1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/cmd/server"
 	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
-	clientscheme "github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned/scheme"
 )
-
-func init() {
-	// The kubeconfig subresource bodies belong to a group with no client of its own.
-	_ = authv1alpha1.AddToScheme(clientscheme.Scheme)
-	_ = authv1alpha1.AddToScheme(scheme.Scheme)
-}
 
 // Server is a running garden-apiserver in standalone mode.
 type Server struct {

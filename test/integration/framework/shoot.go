@@ -9,8 +9,8 @@ import (
 
 	corev1beta1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/core/v1beta1"
 	"github.com/garden-apiserver/garden-apiserver/pkg/generated/clientset/versioned"
-	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
+	"github.com/garden-apiserver/garden-apiserver/pkg/shootaccess"
 )
 
 // ShootVersion is the Kubernetes version of every test shoot.
@@ -55,21 +55,21 @@ func CreateShootCAs(t testing.TB, c versioned.Interface, namespace, shoot string
 	if cas.Cluster, err = pki.NewCA("cluster-ca-"+shoot, 24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	PutCA(t, c, namespace, shoot+kubeconfig.ClientCASuffix, cas.Client, true)
-	PutCA(t, c, namespace, shoot+kubeconfig.ClusterCASuffix, cas.Cluster, false)
+	PutCA(t, c, namespace, shoot+shootaccess.ClientCASuffix, cas.Client, true)
+	PutCA(t, c, namespace, shoot+shootaccess.ClusterCASuffix, cas.Cluster, false)
 	return cas
 }
 
 // CASecretData is the data of a CA InternalSecret: ca.crt, and ca.key when withKey.
 func CASecretData(t testing.TB, ca *pki.CA, withKey bool) map[string][]byte {
 	t.Helper()
-	data := map[string][]byte{kubeconfig.CACertKey: pki.EncodeCert(ca.Cert)}
+	data := map[string][]byte{shootaccess.CACertKey: pki.EncodeCert(ca.Cert)}
 	if withKey {
 		key, err := pki.EncodeKey(ca.Key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		data[kubeconfig.CAKeyKey] = key
+		data[shootaccess.CAKeyKey] = key
 	}
 	return data
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/admission/initializer"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
-	"github.com/garden-apiserver/garden-apiserver/pkg/kubeconfig"
+	"github.com/garden-apiserver/garden-apiserver/pkg/shootaccess"
 )
 
 // PluginName is the name of the plugin in --enable-admission-plugins and friends.
@@ -25,9 +25,9 @@ const PluginName = "InternalSecretReferenceProtection"
 
 var (
 	// Suffixes of the InternalSecrets a Shoot refers to by name (its CA secrets).
-	protectedSuffixes = map[string]string{kubeconfig.ClientCASuffix: "client CA", kubeconfig.ClusterCASuffix: "cluster CA"}
+	protectedSuffixes = map[string]string{shootaccess.ClientCASuffix: "client CA", shootaccess.ClusterCASuffix: "cluster CA"}
 	// Keys without which the kubeconfig subresources cannot issue credentials.
-	protectedKeys = []string{kubeconfig.CACertKey, kubeconfig.CAKeyKey}
+	protectedKeys = []string{shootaccess.CACertKey, shootaccess.CAKeyKey}
 )
 
 // Register registers the plugin.

@@ -8,10 +8,7 @@
 package v1alpha1
 
 import (
-	unsafe "unsafe"
-
 	authentication "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication"
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	conversion "k8s.io/apimachinery/pkg/conversion"
 	runtime "k8s.io/apimachinery/pkg/runtime"
 )
@@ -23,221 +20,25 @@ func init() {
 // RegisterConversions adds conversion functions to the given scheme.
 // Public to allow building arbitrary schemes.
 func RegisterConversions(s *runtime.Scheme) error {
-	if err := s.AddGeneratedConversionFunc((*AdminKubeconfigRequest)(nil), (*authentication.AdminKubeconfigRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1alpha1_AdminKubeconfigRequest_To_authentication_AdminKubeconfigRequest(a.(*AdminKubeconfigRequest), b.(*authentication.AdminKubeconfigRequest), scope)
+	if err := s.AddConversionFunc((*authentication.KubeconfigRequest)(nil), (*AdminKubeconfigRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_authentication_KubeconfigRequest_To_v1alpha1_AdminKubeconfigRequest(a.(*authentication.KubeconfigRequest), b.(*AdminKubeconfigRequest), scope)
 	}); err != nil {
 		return err
 	}
-	if err := s.AddGeneratedConversionFunc((*authentication.AdminKubeconfigRequest)(nil), (*AdminKubeconfigRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_authentication_AdminKubeconfigRequest_To_v1alpha1_AdminKubeconfigRequest(a.(*authentication.AdminKubeconfigRequest), b.(*AdminKubeconfigRequest), scope)
+	if err := s.AddConversionFunc((*authentication.KubeconfigRequest)(nil), (*ViewerKubeconfigRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_authentication_KubeconfigRequest_To_v1alpha1_ViewerKubeconfigRequest(a.(*authentication.KubeconfigRequest), b.(*ViewerKubeconfigRequest), scope)
 	}); err != nil {
 		return err
 	}
-	if err := s.AddGeneratedConversionFunc((*AdminKubeconfigRequestSpec)(nil), (*authentication.AdminKubeconfigRequestSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1alpha1_AdminKubeconfigRequestSpec_To_authentication_AdminKubeconfigRequestSpec(a.(*AdminKubeconfigRequestSpec), b.(*authentication.AdminKubeconfigRequestSpec), scope)
+	if err := s.AddConversionFunc((*AdminKubeconfigRequest)(nil), (*authentication.KubeconfigRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_AdminKubeconfigRequest_To_authentication_KubeconfigRequest(a.(*AdminKubeconfigRequest), b.(*authentication.KubeconfigRequest), scope)
 	}); err != nil {
 		return err
 	}
-	if err := s.AddGeneratedConversionFunc((*authentication.AdminKubeconfigRequestSpec)(nil), (*AdminKubeconfigRequestSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_authentication_AdminKubeconfigRequestSpec_To_v1alpha1_AdminKubeconfigRequestSpec(a.(*authentication.AdminKubeconfigRequestSpec), b.(*AdminKubeconfigRequestSpec), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*AdminKubeconfigRequestStatus)(nil), (*authentication.AdminKubeconfigRequestStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1alpha1_AdminKubeconfigRequestStatus_To_authentication_AdminKubeconfigRequestStatus(a.(*AdminKubeconfigRequestStatus), b.(*authentication.AdminKubeconfigRequestStatus), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*authentication.AdminKubeconfigRequestStatus)(nil), (*AdminKubeconfigRequestStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_authentication_AdminKubeconfigRequestStatus_To_v1alpha1_AdminKubeconfigRequestStatus(a.(*authentication.AdminKubeconfigRequestStatus), b.(*AdminKubeconfigRequestStatus), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*ViewerKubeconfigRequest)(nil), (*authentication.ViewerKubeconfigRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1alpha1_ViewerKubeconfigRequest_To_authentication_ViewerKubeconfigRequest(a.(*ViewerKubeconfigRequest), b.(*authentication.ViewerKubeconfigRequest), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*authentication.ViewerKubeconfigRequest)(nil), (*ViewerKubeconfigRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_authentication_ViewerKubeconfigRequest_To_v1alpha1_ViewerKubeconfigRequest(a.(*authentication.ViewerKubeconfigRequest), b.(*ViewerKubeconfigRequest), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*ViewerKubeconfigRequestSpec)(nil), (*authentication.ViewerKubeconfigRequestSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1alpha1_ViewerKubeconfigRequestSpec_To_authentication_ViewerKubeconfigRequestSpec(a.(*ViewerKubeconfigRequestSpec), b.(*authentication.ViewerKubeconfigRequestSpec), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*authentication.ViewerKubeconfigRequestSpec)(nil), (*ViewerKubeconfigRequestSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_authentication_ViewerKubeconfigRequestSpec_To_v1alpha1_ViewerKubeconfigRequestSpec(a.(*authentication.ViewerKubeconfigRequestSpec), b.(*ViewerKubeconfigRequestSpec), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*ViewerKubeconfigRequestStatus)(nil), (*authentication.ViewerKubeconfigRequestStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_v1alpha1_ViewerKubeconfigRequestStatus_To_authentication_ViewerKubeconfigRequestStatus(a.(*ViewerKubeconfigRequestStatus), b.(*authentication.ViewerKubeconfigRequestStatus), scope)
-	}); err != nil {
-		return err
-	}
-	if err := s.AddGeneratedConversionFunc((*authentication.ViewerKubeconfigRequestStatus)(nil), (*ViewerKubeconfigRequestStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
-		return Convert_authentication_ViewerKubeconfigRequestStatus_To_v1alpha1_ViewerKubeconfigRequestStatus(a.(*authentication.ViewerKubeconfigRequestStatus), b.(*ViewerKubeconfigRequestStatus), scope)
+	if err := s.AddConversionFunc((*ViewerKubeconfigRequest)(nil), (*authentication.KubeconfigRequest)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_ViewerKubeconfigRequest_To_authentication_KubeconfigRequest(a.(*ViewerKubeconfigRequest), b.(*authentication.KubeconfigRequest), scope)
 	}); err != nil {
 		return err
 	}
 	return nil
-}
-
-func autoConvert_v1alpha1_AdminKubeconfigRequest_To_authentication_AdminKubeconfigRequest(in *AdminKubeconfigRequest, out *authentication.AdminKubeconfigRequest, s conversion.Scope) error {
-	out.ObjectMeta = in.ObjectMeta
-	if err := Convert_v1alpha1_AdminKubeconfigRequestSpec_To_authentication_AdminKubeconfigRequestSpec(&in.Spec, &out.Spec, s); err != nil {
-		return err
-	}
-	if err := Convert_v1alpha1_AdminKubeconfigRequestStatus_To_authentication_AdminKubeconfigRequestStatus(&in.Status, &out.Status, s); err != nil {
-		return err
-	}
-	return nil
-}
-
-// Convert_v1alpha1_AdminKubeconfigRequest_To_authentication_AdminKubeconfigRequest is an autogenerated conversion function.
-func Convert_v1alpha1_AdminKubeconfigRequest_To_authentication_AdminKubeconfigRequest(in *AdminKubeconfigRequest, out *authentication.AdminKubeconfigRequest, s conversion.Scope) error {
-	return autoConvert_v1alpha1_AdminKubeconfigRequest_To_authentication_AdminKubeconfigRequest(in, out, s)
-}
-
-func autoConvert_authentication_AdminKubeconfigRequest_To_v1alpha1_AdminKubeconfigRequest(in *authentication.AdminKubeconfigRequest, out *AdminKubeconfigRequest, s conversion.Scope) error {
-	out.ObjectMeta = in.ObjectMeta
-	if err := Convert_authentication_AdminKubeconfigRequestSpec_To_v1alpha1_AdminKubeconfigRequestSpec(&in.Spec, &out.Spec, s); err != nil {
-		return err
-	}
-	if err := Convert_authentication_AdminKubeconfigRequestStatus_To_v1alpha1_AdminKubeconfigRequestStatus(&in.Status, &out.Status, s); err != nil {
-		return err
-	}
-	return nil
-}
-
-// Convert_authentication_AdminKubeconfigRequest_To_v1alpha1_AdminKubeconfigRequest is an autogenerated conversion function.
-func Convert_authentication_AdminKubeconfigRequest_To_v1alpha1_AdminKubeconfigRequest(in *authentication.AdminKubeconfigRequest, out *AdminKubeconfigRequest, s conversion.Scope) error {
-	return autoConvert_authentication_AdminKubeconfigRequest_To_v1alpha1_AdminKubeconfigRequest(in, out, s)
-}
-
-func autoConvert_v1alpha1_AdminKubeconfigRequestSpec_To_authentication_AdminKubeconfigRequestSpec(in *AdminKubeconfigRequestSpec, out *authentication.AdminKubeconfigRequestSpec, s conversion.Scope) error {
-	if err := v1.Convert_Pointer_int64_To_int64(&in.ExpirationSeconds, &out.ExpirationSeconds, s); err != nil {
-		return err
-	}
-	return nil
-}
-
-// Convert_v1alpha1_AdminKubeconfigRequestSpec_To_authentication_AdminKubeconfigRequestSpec is an autogenerated conversion function.
-func Convert_v1alpha1_AdminKubeconfigRequestSpec_To_authentication_AdminKubeconfigRequestSpec(in *AdminKubeconfigRequestSpec, out *authentication.AdminKubeconfigRequestSpec, s conversion.Scope) error {
-	return autoConvert_v1alpha1_AdminKubeconfigRequestSpec_To_authentication_AdminKubeconfigRequestSpec(in, out, s)
-}
-
-func autoConvert_authentication_AdminKubeconfigRequestSpec_To_v1alpha1_AdminKubeconfigRequestSpec(in *authentication.AdminKubeconfigRequestSpec, out *AdminKubeconfigRequestSpec, s conversion.Scope) error {
-	if err := v1.Convert_int64_To_Pointer_int64(&in.ExpirationSeconds, &out.ExpirationSeconds, s); err != nil {
-		return err
-	}
-	return nil
-}
-
-// Convert_authentication_AdminKubeconfigRequestSpec_To_v1alpha1_AdminKubeconfigRequestSpec is an autogenerated conversion function.
-func Convert_authentication_AdminKubeconfigRequestSpec_To_v1alpha1_AdminKubeconfigRequestSpec(in *authentication.AdminKubeconfigRequestSpec, out *AdminKubeconfigRequestSpec, s conversion.Scope) error {
-	return autoConvert_authentication_AdminKubeconfigRequestSpec_To_v1alpha1_AdminKubeconfigRequestSpec(in, out, s)
-}
-
-func autoConvert_v1alpha1_AdminKubeconfigRequestStatus_To_authentication_AdminKubeconfigRequestStatus(in *AdminKubeconfigRequestStatus, out *authentication.AdminKubeconfigRequestStatus, s conversion.Scope) error {
-	out.Kubeconfig = *(*[]byte)(unsafe.Pointer(&in.Kubeconfig))
-	out.ExpirationTimestamp = in.ExpirationTimestamp
-	return nil
-}
-
-// Convert_v1alpha1_AdminKubeconfigRequestStatus_To_authentication_AdminKubeconfigRequestStatus is an autogenerated conversion function.
-func Convert_v1alpha1_AdminKubeconfigRequestStatus_To_authentication_AdminKubeconfigRequestStatus(in *AdminKubeconfigRequestStatus, out *authentication.AdminKubeconfigRequestStatus, s conversion.Scope) error {
-	return autoConvert_v1alpha1_AdminKubeconfigRequestStatus_To_authentication_AdminKubeconfigRequestStatus(in, out, s)
-}
-
-func autoConvert_authentication_AdminKubeconfigRequestStatus_To_v1alpha1_AdminKubeconfigRequestStatus(in *authentication.AdminKubeconfigRequestStatus, out *AdminKubeconfigRequestStatus, s conversion.Scope) error {
-	out.Kubeconfig = *(*[]byte)(unsafe.Pointer(&in.Kubeconfig))
-	out.ExpirationTimestamp = in.ExpirationTimestamp
-	return nil
-}
-
-// Convert_authentication_AdminKubeconfigRequestStatus_To_v1alpha1_AdminKubeconfigRequestStatus is an autogenerated conversion function.
-func Convert_authentication_AdminKubeconfigRequestStatus_To_v1alpha1_AdminKubeconfigRequestStatus(in *authentication.AdminKubeconfigRequestStatus, out *AdminKubeconfigRequestStatus, s conversion.Scope) error {
-	return autoConvert_authentication_AdminKubeconfigRequestStatus_To_v1alpha1_AdminKubeconfigRequestStatus(in, out, s)
-}
-
-func autoConvert_v1alpha1_ViewerKubeconfigRequest_To_authentication_ViewerKubeconfigRequest(in *ViewerKubeconfigRequest, out *authentication.ViewerKubeconfigRequest, s conversion.Scope) error {
-	out.ObjectMeta = in.ObjectMeta
-	if err := Convert_v1alpha1_ViewerKubeconfigRequestSpec_To_authentication_ViewerKubeconfigRequestSpec(&in.Spec, &out.Spec, s); err != nil {
-		return err
-	}
-	if err := Convert_v1alpha1_ViewerKubeconfigRequestStatus_To_authentication_ViewerKubeconfigRequestStatus(&in.Status, &out.Status, s); err != nil {
-		return err
-	}
-	return nil
-}
-
-// Convert_v1alpha1_ViewerKubeconfigRequest_To_authentication_ViewerKubeconfigRequest is an autogenerated conversion function.
-func Convert_v1alpha1_ViewerKubeconfigRequest_To_authentication_ViewerKubeconfigRequest(in *ViewerKubeconfigRequest, out *authentication.ViewerKubeconfigRequest, s conversion.Scope) error {
-	return autoConvert_v1alpha1_ViewerKubeconfigRequest_To_authentication_ViewerKubeconfigRequest(in, out, s)
-}
-
-func autoConvert_authentication_ViewerKubeconfigRequest_To_v1alpha1_ViewerKubeconfigRequest(in *authentication.ViewerKubeconfigRequest, out *ViewerKubeconfigRequest, s conversion.Scope) error {
-	out.ObjectMeta = in.ObjectMeta
-	if err := Convert_authentication_ViewerKubeconfigRequestSpec_To_v1alpha1_ViewerKubeconfigRequestSpec(&in.Spec, &out.Spec, s); err != nil {
-		return err
-	}
-	if err := Convert_authentication_ViewerKubeconfigRequestStatus_To_v1alpha1_ViewerKubeconfigRequestStatus(&in.Status, &out.Status, s); err != nil {
-		return err
-	}
-	return nil
-}
-
-// Convert_authentication_ViewerKubeconfigRequest_To_v1alpha1_ViewerKubeconfigRequest is an autogenerated conversion function.
-func Convert_authentication_ViewerKubeconfigRequest_To_v1alpha1_ViewerKubeconfigRequest(in *authentication.ViewerKubeconfigRequest, out *ViewerKubeconfigRequest, s conversion.Scope) error {
-	return autoConvert_authentication_ViewerKubeconfigRequest_To_v1alpha1_ViewerKubeconfigRequest(in, out, s)
-}
-
-func autoConvert_v1alpha1_ViewerKubeconfigRequestSpec_To_authentication_ViewerKubeconfigRequestSpec(in *ViewerKubeconfigRequestSpec, out *authentication.ViewerKubeconfigRequestSpec, s conversion.Scope) error {
-	if err := v1.Convert_Pointer_int64_To_int64(&in.ExpirationSeconds, &out.ExpirationSeconds, s); err != nil {
-		return err
-	}
-	return nil
-}
-
-// Convert_v1alpha1_ViewerKubeconfigRequestSpec_To_authentication_ViewerKubeconfigRequestSpec is an autogenerated conversion function.
-func Convert_v1alpha1_ViewerKubeconfigRequestSpec_To_authentication_ViewerKubeconfigRequestSpec(in *ViewerKubeconfigRequestSpec, out *authentication.ViewerKubeconfigRequestSpec, s conversion.Scope) error {
-	return autoConvert_v1alpha1_ViewerKubeconfigRequestSpec_To_authentication_ViewerKubeconfigRequestSpec(in, out, s)
-}
-
-func autoConvert_authentication_ViewerKubeconfigRequestSpec_To_v1alpha1_ViewerKubeconfigRequestSpec(in *authentication.ViewerKubeconfigRequestSpec, out *ViewerKubeconfigRequestSpec, s conversion.Scope) error {
-	if err := v1.Convert_int64_To_Pointer_int64(&in.ExpirationSeconds, &out.ExpirationSeconds, s); err != nil {
-		return err
-	}
-	return nil
-}
-
-// Convert_authentication_ViewerKubeconfigRequestSpec_To_v1alpha1_ViewerKubeconfigRequestSpec is an autogenerated conversion function.
-func Convert_authentication_ViewerKubeconfigRequestSpec_To_v1alpha1_ViewerKubeconfigRequestSpec(in *authentication.ViewerKubeconfigRequestSpec, out *ViewerKubeconfigRequestSpec, s conversion.Scope) error {
-	return autoConvert_authentication_ViewerKubeconfigRequestSpec_To_v1alpha1_ViewerKubeconfigRequestSpec(in, out, s)
-}
-
-func autoConvert_v1alpha1_ViewerKubeconfigRequestStatus_To_authentication_ViewerKubeconfigRequestStatus(in *ViewerKubeconfigRequestStatus, out *authentication.ViewerKubeconfigRequestStatus, s conversion.Scope) error {
-	out.Kubeconfig = *(*[]byte)(unsafe.Pointer(&in.Kubeconfig))
-	out.ExpirationTimestamp = in.ExpirationTimestamp
-	return nil
-}
-
-// Convert_v1alpha1_ViewerKubeconfigRequestStatus_To_authentication_ViewerKubeconfigRequestStatus is an autogenerated conversion function.
-func Convert_v1alpha1_ViewerKubeconfigRequestStatus_To_authentication_ViewerKubeconfigRequestStatus(in *ViewerKubeconfigRequestStatus, out *authentication.ViewerKubeconfigRequestStatus, s conversion.Scope) error {
-	return autoConvert_v1alpha1_ViewerKubeconfigRequestStatus_To_authentication_ViewerKubeconfigRequestStatus(in, out, s)
-}
-
-func autoConvert_authentication_ViewerKubeconfigRequestStatus_To_v1alpha1_ViewerKubeconfigRequestStatus(in *authentication.ViewerKubeconfigRequestStatus, out *ViewerKubeconfigRequestStatus, s conversion.Scope) error {
-	out.Kubeconfig = *(*[]byte)(unsafe.Pointer(&in.Kubeconfig))
-	out.ExpirationTimestamp = in.ExpirationTimestamp
-	return nil
-}
-
-// Convert_authentication_ViewerKubeconfigRequestStatus_To_v1alpha1_ViewerKubeconfigRequestStatus is an autogenerated conversion function.
-func Convert_authentication_ViewerKubeconfigRequestStatus_To_v1alpha1_ViewerKubeconfigRequestStatus(in *authentication.ViewerKubeconfigRequestStatus, out *ViewerKubeconfigRequestStatus, s conversion.Scope) error {
-	return autoConvert_authentication_ViewerKubeconfigRequestStatus_To_v1alpha1_ViewerKubeconfigRequestStatus(in, out, s)
 }

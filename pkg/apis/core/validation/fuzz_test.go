@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication"
+	authv1alpha1 "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/v1alpha1"
 	authvalidation "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/validation"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core/validation"
@@ -40,8 +41,17 @@ func FuzzDecodeAndValidate(f *testing.F) {
 	}
 	deserializer := apiserver.Codecs.UniversalDeserializer()
 	decoder := apiserver.Codecs.UniversalDecoder() // to the internal versions, defaulted
+	// Request bodies stay in their wire version, defaulted, and are converted to the internal
+	// KubeconfigRequest by the subresource.
+	bodies := apiserver.Codecs.UniversalDecoder(authv1alpha1.SchemeGroupVersion)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _, _ = deserializer.Decode(data, nil, nil)
+		if body, _, err := bodies.Decode(data, nil, nil); err == nil {
+			req := &authentication.KubeconfigRequest{}
+			if apiserver.Scheme.Convert(body, req, nil) == nil {
+				_ = authvalidation.ValidateExpirationSeconds(req.Spec.ExpirationSeconds)
+			}
+		}
 		obj, _, err := decoder.Decode(data, nil, nil)
 		if err != nil {
 			return
@@ -62,10 +72,6 @@ func FuzzDecodeAndValidate(f *testing.F) {
 			for i := range o.Items {
 				_ = validation.ValidateShoot(&o.Items[i])
 			}
-		case *authentication.AdminKubeconfigRequest:
-			_ = authvalidation.ValidateExpirationSeconds(o.Spec.ExpirationSeconds)
-		case *authentication.ViewerKubeconfigRequest:
-			_ = authvalidation.ValidateExpirationSeconds(o.Spec.ExpirationSeconds)
 		}
 	})
 }

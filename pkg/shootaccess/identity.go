@@ -1,8 +1,9 @@
-package kubeconfig
+package shootaccess
 
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -10,16 +11,30 @@ import (
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 )
 
-// Kind says which subresource issues a kubeconfig.
-type Kind string
+// Kind is everything that tells shoots/adminkubeconfig and shoots/viewerkubeconfig apart; the
+// rest of an issuance is shared.
+type Kind struct {
+	// Name labels metrics and is the middle part of the certificate's common name.
+	Name string
+	// RequestKind is the body's kind in authentication.gardener.cloud/v1alpha1.
+	RequestKind string
+	// SystemGroup is the certificate's organization for users who may issue in all namespaces,
+	// ProjectGroup for everyone else, LegacyGroup under --shoot-kubeconfig-legacy-identity.
+	SystemGroup, ProjectGroup, LegacyGroup string
+	// MaxExpiration is the longest validity granted (--shoot-<name>-kubeconfig-max-expiration).
+	MaxExpiration time.Duration
+}
 
-const (
-	Admin  Kind = "admin"
-	Viewer Kind = "viewer"
+// Admin and Viewer are the two kinds, without their longest validity (Options.Kinds sets it).
+var (
+	Admin = Kind{Name: "admin", RequestKind: "AdminKubeconfigRequest",
+		SystemGroup: SystemAdmins, ProjectGroup: ProjectAdmins, LegacyGroup: LegacyAdminGroup}
+	Viewer = Kind{Name: "viewer", RequestKind: "ViewerKubeconfigRequest",
+		SystemGroup: SystemViewers, ProjectGroup: ProjectViewers, LegacyGroup: SystemViewers}
 )
 
 // Subresource is the shoots subresource that issues this kind.
-func (k Kind) Subresource() string { return string(k) + "kubeconfig" }
+func (k Kind) Subresource() string { return k.Name + "kubeconfig" }
 
 // Groups (certificate organizations) of issued certificates. The shoot binds them with its own
 // RBAC (artifacts/shoot-rbac); none of them bypasses it.
@@ -53,25 +68,15 @@ type IdentityPolicy struct {
 // anyone else a project one.
 func (p IdentityPolicy) For(ctx context.Context, kind Kind, u user.Info) (Identity, error) {
 	if p.Legacy {
-		if kind == Admin {
-			return Identity{CommonName: u.GetName(), Organization: LegacyAdminGroup}, nil
-		}
-		return Identity{CommonName: u.GetName(), Organization: SystemViewers}, nil
+		return Identity{CommonName: u.GetName(), Organization: kind.LegacyGroup}, nil
 	}
 	system, err := p.allowedEverywhere(ctx, kind, u)
 	if err != nil {
 		return Identity{}, err
 	}
-	id := Identity{CommonName: "gardener.cloud:" + string(kind) + ":" + u.GetName()}
-	switch {
-	case kind == Admin && system:
-		id.Organization = SystemAdmins
-	case kind == Admin:
-		id.Organization = ProjectAdmins
-	case system:
-		id.Organization = SystemViewers
-	default:
-		id.Organization = ProjectViewers
+	id := Identity{CommonName: "gardener.cloud:" + kind.Name + ":" + u.GetName(), Organization: kind.ProjectGroup}
+	if system {
+		id.Organization = kind.SystemGroup
 	}
 	return id, nil
 }

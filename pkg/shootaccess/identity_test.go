@@ -1,4 +1,4 @@
-package kubeconfig
+package shootaccess
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func TestIdentity(t *testing.T) {
 		asked = nil
 		id, err := p.For(context.Background(), c.kind, &user.DefaultInfo{Name: c.user, Groups: []string{"system:masters"}})
 		require.NoError(t, err)
-		assert.Equal(t, Identity{CommonName: c.cn, Organization: c.group}, id, "%s %s", c.kind, c.user)
+		assert.Equal(t, Identity{CommonName: c.cn, Organization: c.group}, id, "%s %s", c.kind.Name, c.user)
 		require.Len(t, asked, 1)
 		a := asked[0]
 		assert.Equal(t, []any{"create", "core.gardener.cloud", "shoots", c.kind.Subresource(), "", true},

@@ -1,4 +1,4 @@
-package kubeconfig
+package shootaccess
 
 import (
 	"sync"
@@ -51,11 +51,10 @@ func RegisterMetrics() {
 }
 
 func recordIssued(kind Kind, group string, took time.Duration) {
-	issuedTotal.WithLabelValues(string(kind), group).Inc()
-	issueDuration.WithLabelValues(string(kind)).Observe(took.Seconds())
+	issuedTotal.WithLabelValues(kind.Name, group).Inc()
+	issueDuration.WithLabelValues(kind.Name).Observe(took.Seconds())
 }
 
-// RecordRefused counts a refused request.
-func RecordRefused(kind Kind, reason string) {
-	refusedTotal.WithLabelValues(string(kind), reason).Inc()
+func recordRefused(kind Kind, reason string) {
+	refusedTotal.WithLabelValues(kind.Name, reason).Inc()
 }

@@ -1,4 +1,4 @@
-package kubeconfig
+package shootaccess
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/lru"
 
+	"github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication"
+	authvalidation "github.com/garden-apiserver/garden-apiserver/pkg/apis/authentication/validation"
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 	"github.com/garden-apiserver/garden-apiserver/pkg/pki"
 )
@@ -44,8 +46,10 @@ type Request struct {
 	Kind             Kind
 	Namespace, Shoot string
 	User             user.Info
-	// ExpirationSeconds as requested (already defaulted and validated).
+	// ExpirationSeconds as requested (defaulted, not yet validated).
 	ExpirationSeconds int64
+	// Admit runs admission's validation of the request body; nil admits.
+	Admit func(context.Context) error
 	// DryRun checks and decides everything but takes no key, signs nothing and counts nothing as issued.
 	DryRun bool
 }
@@ -59,12 +63,13 @@ type Result struct {
 	Group      string
 }
 
-// Issue validates the request against the shoot and signs a kubeconfig.
+// Issue validates the request (body, admission, shoot) and signs a kubeconfig; every outcome
+// is counted here, once.
 func (i *Issuer) Issue(ctx context.Context, r Request) (*Result, error) {
 	start := time.Now()
 	res, reason, err := i.issue(ctx, r)
 	if err != nil {
-		RecordRefused(r.Kind, reason)
+		recordRefused(r.Kind, reason)
 		return nil, err
 	}
 	if !r.DryRun {
@@ -74,6 +79,9 @@ func (i *Issuer) Issue(ctx context.Context, r Request) (*Result, error) {
 }
 
 func (i *Issuer) issue(ctx context.Context, r Request) (*Result, string, error) {
+	if err := r.validate(ctx); err != nil {
+		return nil, ReasonInvalidRequest, err
+	}
 	shoot, addrs, reason, err := i.shootAddresses(ctx, r.Namespace, r.Shoot)
 	if err != nil {
 		return nil, reason, err
@@ -91,7 +99,7 @@ func (i *Issuer) issue(ctx context.Context, r Request) (*Result, string, error) 
 		return nil, ReasonError, apierrors.NewInternalError(err)
 	}
 
-	granted := i.grant(r.Kind, r.ExpirationSeconds)
+	granted := grant(r.Kind, r.ExpirationSeconds)
 	// The chain stops working when the CA expires: never report a later expiration.
 	if untilCA := time.Until(ca.Cert.NotAfter); untilCA < granted {
 		granted = untilCA
@@ -128,9 +136,20 @@ func (i *Issuer) clientKey() (crypto.Signer, error) {
 	return pki.NewKey(pki.KeyType(i.Options.KeyType))
 }
 
+// validate checks the body: the requested validity, then admission.
+func (r Request) validate(ctx context.Context) error {
+	if errs := authvalidation.ValidateExpirationSeconds(r.ExpirationSeconds); len(errs) > 0 {
+		return apierrors.NewInvalid(authentication.Kind(r.Kind.RequestKind), r.Shoot, errs)
+	}
+	if r.Admit != nil {
+		return r.Admit(ctx)
+	}
+	return nil
+}
+
 // grant clamps the requested validity to the kind's maximum.
-func (i *Issuer) grant(kind Kind, seconds int64) time.Duration {
-	limit := i.Options.MaxExpiration(kind)
+func grant(kind Kind, seconds int64) time.Duration {
+	limit := kind.MaxExpiration
 	if seconds > int64(math.MaxInt64/time.Second) || time.Duration(seconds)*time.Second > limit {
 		return limit
 	}

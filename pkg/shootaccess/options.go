@@ -1,4 +1,4 @@
-package kubeconfig
+package shootaccess
 
 import (
 	"fmt"
@@ -115,10 +115,9 @@ func (o *Options) ClusterCASourceOn(src ClusterCASource) bool {
 	return slices.Contains(o.ClusterCASources, string(src))
 }
 
-// MaxExpiration is the flag for kind.
-func (o *Options) MaxExpiration(kind Kind) time.Duration {
-	if kind == Viewer {
-		return o.ViewerMaxExpiration
-	}
-	return o.AdminMaxExpiration
+// Kinds returns the admin and viewer kinds with the longest validity of their flags.
+func (o *Options) Kinds() (admin, viewer Kind) {
+	admin, viewer = Admin, Viewer
+	admin.MaxExpiration, viewer.MaxExpiration = o.AdminMaxExpiration, o.ViewerMaxExpiration
+	return admin, viewer
 }

@@ -1,10 +1,15 @@
-package kubeconfig
+package shootaccess
 
 import (
+	"fmt"
 	"testing"
 
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdlatest "k8s.io/client-go/tools/clientcmd/api/latest"
+	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 )
@@ -44,6 +49,17 @@ func FuzzBuild(f *testing.F) {
 		if !validUTF8(namespace, name, n1, u1) {
 			return
 		}
+		ref, err := codecBuild(shoot, addrs, ca, []byte("CERT"), []byte("KEY"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refCfg, err := clientcmd.Load(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !apiequality.Semantic.DeepEqual(refCfg, cfg) {
+			t.Fatalf("reads differently from client-go's codec:\n%s\n---\n%s", raw, ref)
+		}
 		want := namespace + "--" + name + "-" + n1
 		if cfg.CurrentContext != want {
 			t.Fatalf("current-context %q, want %q", cfg.CurrentContext, want)
@@ -66,4 +82,36 @@ func validUTF8(ss ...string) bool {
 		}
 	}
 	return true
+}
+
+// codecBuild is Build written with client-go's kubeconfig types and codec, as Gardener writes
+// it: the reference the hand-written Build is checked against.
+func codecBuild(shoot *core.Shoot, addrs []core.ShootAdvertisedAddress, clusterCA, certPEM, keyPEM []byte) ([]byte, error) {
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("no usable advertised address")
+	}
+	prefix := shoot.Namespace + "--" + shoot.Name
+	user := prefix + "-" + addrs[0].Name
+	cfg := &clientcmdv1.Config{
+		CurrentContext: user,
+		Clusters:       make([]clientcmdv1.NamedCluster, 0, len(addrs)),
+		Contexts:       make([]clientcmdv1.NamedContext, 0, len(addrs)),
+		AuthInfos: []clientcmdv1.NamedAuthInfo{{Name: user, AuthInfo: clientcmdv1.AuthInfo{
+			ClientCertificateData: certPEM, ClientKeyData: keyPEM,
+		}}},
+	}
+	for _, a := range addrs {
+		server, err := serverURL(a.URL)
+		if err != nil {
+			return nil, err
+		}
+		name := prefix + "-" + a.Name
+		cluster := clientcmdv1.Cluster{Server: server}
+		if a.Name != wildcardAddress {
+			cluster.CertificateAuthorityData = clusterCA
+		}
+		cfg.Clusters = append(cfg.Clusters, clientcmdv1.NamedCluster{Name: name, Cluster: cluster})
+		cfg.Contexts = append(cfg.Contexts, clientcmdv1.NamedContext{Name: name, Context: clientcmdv1.Context{Cluster: name, AuthInfo: user}})
+	}
+	return runtime.Encode(clientcmdlatest.Codec, cfg)
 }

@@ -1,4 +1,4 @@
-package kubeconfig
+package shootaccess
 
 import (
 	"math"
@@ -35,8 +35,9 @@ func TestOptionsExpirationRange(t *testing.T) {
 func TestOptionsDefaults(t *testing.T) {
 	o := NewOptions()
 	assert.Empty(t, o.Validate())
-	assert.Equal(t, 24*time.Hour, o.MaxExpiration(Admin))
-	assert.Equal(t, 24*time.Hour, o.MaxExpiration(Viewer))
+	admin, viewer := o.Kinds()
+	assert.Equal(t, 24*time.Hour, admin.MaxExpiration)
+	assert.Equal(t, 24*time.Hour, viewer.MaxExpiration)
 	assert.False(t, o.LegacyIdentity)
 	assert.Equal(t, "rsa-3072", o.KeyType, "what Gardener issues and gardenlogin accepts")
 	o.CACacheSize = 0

@@ -1,13 +1,14 @@
-package kubeconfig
+package shootaccess
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/garden-apiserver/garden-apiserver/pkg/apis/core"
 )
@@ -32,10 +33,30 @@ func TestBuildKeepsAddressOrder(t *testing.T) {
 	assert.Equal(t, []byte("CERT"), cfg.AuthInfos["garden-p--s-unmanaged"].ClientCertificateData, "one user, named after the first address")
 	assert.Len(t, cfg.AuthInfos, 1)
 
-	// The YAML lists clusters in address order, not sorted by name.
-	text := string(raw)
-	u, e, w := strings.Index(text, `name: "garden-p--s-unmanaged"`), strings.Index(text, `name: "garden-p--s-external"`), strings.Index(text, `name: "garden-p--s-wildcard`)
-	assert.True(t, u < e && e < w, "order kept: %s", raw)
+	// Every field a client needs, per advertised address.
+	for name, server := range map[string]string{"unmanaged": "https://u", "external": "https://e", "wildcard-tls-seed-bound": "https://w"} {
+		full := "garden-p--s-" + name
+		assert.Equal(t, server, cfg.Clusters[full].Server, name)
+		if assert.Contains(t, cfg.Contexts, full) {
+			assert.Equal(t, full, cfg.Contexts[full].Cluster)
+			assert.Equal(t, "garden-p--s-unmanaged", cfg.Contexts[full].AuthInfo)
+		}
+	}
+	assert.Len(t, cfg.Contexts, 3)
+	assert.Equal(t, []byte("KEY"), cfg.AuthInfos["garden-p--s-unmanaged"].ClientKeyData)
+
+	// The YAML lists clusters and contexts in address order, not sorted by name.
+	var ordered clientcmdv1.Config
+	require.NoError(t, yaml.Unmarshal(raw, &ordered))
+	want := []string{"garden-p--s-unmanaged", "garden-p--s-external", "garden-p--s-wildcard-tls-seed-bound"}
+	require.Len(t, ordered.Contexts, len(ordered.Clusters))
+	var clusters, contexts []string
+	for i := range ordered.Clusters {
+		clusters = append(clusters, ordered.Clusters[i].Name)
+		contexts = append(contexts, ordered.Contexts[i].Name)
+	}
+	assert.Equal(t, want, clusters, "order kept: %s", raw)
+	assert.Equal(t, want, contexts, "order kept: %s", raw)
 
 	_, err = Build(shoot, nil, nil, nil, nil)
 	assert.Error(t, err)
