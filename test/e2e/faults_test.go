@@ -479,7 +479,7 @@ func floodAndProbe(t *testing.T, get func(user string) (*http.Response, error)) 
 		resp, err := get("victim")
 		slowest = max(slowest, time.Since(start))
 		record(victim, resp, err)
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // the victim's pace: one GET every 100 ms
 	}
 	wg.Wait()
 	return flood, victim, noRetryAfter, slowest

@@ -51,7 +51,7 @@ func TestMaxInFlightLimitAnswers429(t *testing.T) {
 		} else {
 			adminOK++
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // the admin's pace during the flood
 	}
 	close(stop)
 	wg.Wait()
